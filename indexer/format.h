@@ -1,0 +1,219 @@
+/* format.h - the on-disk format of a Seogo index: directory layout, LMDB sub-databases, and
+ * the exact encoding of every key and value. Anyone changing the format edits this grammar
+ * in the same commit and bumps SG_FORMAT_VERSION.
+ *
+ * Directory
+ * ---------
+ *   INDEX/LOCK         empty file; the writer holds flock(LOCK_EX) on it while writing.
+ *   INDEX/CURRENT      one line, "gen-NNNNNN\n": the generation searches open. Replaced
+ *                      atomically (write CURRENT.tmp, fsync, rename) when --rebuild finishes.
+ *   INDEX/gen-NNNNNN/  an LMDB environment (data.mdb, lock.mdb) holding the databases below.
+ *   Incremental updates write into the current generation in LMDB transactions; a rebuild
+ *   builds gen-(N+1) aside and switches CURRENT only when it is complete, then deletes gen-N.
+ *
+ * Integers
+ * --------
+ *   be32     4-byte big-endian unsigned (keys, so that LMDB's byte order is numeric order)
+ *   varint   LEB128 unsigned, 1..10 bytes (low 7 bits first, high bit = more follows)
+ *   str      varint length, then that many bytes (no terminator)
+ *
+ * Databases (named LMDB sub-databases)
+ * ------------------------------------
+ *   "meta"      key: ASCII name                  value:
+ *                 "magic"                          the 12 bytes "SEOGO-INDEX\n"
+ *                 "format"                         be32 SG_FORMAT_VERSION
+ *                 "analyzer"                       be32 SG_ANALYZER_VERSION
+ *                 "stats"                          stats record (below)
+ *   "docs"      key: be32 doc_id                 value: doc record
+ *   "paths"     key: path bytes (no NUL)         value: be32 doc_id
+ *   "text"      key: be32 doc_id                 value: the document's text as UTF-8 (after
+ *                                                  encoding conversion; offsets and lines in
+ *                                                  passages refer to these bytes)
+ *   "passages"  key: be32 passage_id             value: passage record
+ *   "norms"     key: be32 (passage_id >> 8)      value: 256 x u16 little-endian: the length
+ *                                                  (in positions) of passages block*256+i;
+ *                                                  0 = no such passage (removed or never used)
+ *   "terms"     key: term bytes                  value: term record
+ *   "postings"  key: term bytes, 0x00, be32 first_pid   value: postings block
+ *
+ *   Terms are normalized UTF-8 and never contain 0x00, so all blocks of a term are adjacent
+ *   and ordered by first passage id, and a term's blocks never interleave with another's.
+ *
+ * Records
+ * -------
+ *   stats    := next_doc_id:varint next_passage_id:varint documents:varint passages:varint
+ *               tokens:varint postings:varint terms:varint text_bytes:varint
+ *               (tokens = sum of passage lengths, for BM25's average passage length)
+ *   doc      := path:str size:varint mtime:varint(zigzag) hash:8 bytes little-endian
+ *               first_pid:varint npassages:varint nlines:varint encoding:str
+ *               pdf_like:1 byte short_line:varint text_len:varint invalid:varint
+ *               (a document's passages are first_pid .. first_pid+npassages-1, contiguous)
+ *   passage  := doc_id:varint start:varint end:varint line_start:varint line_end:varint
+ *               length:varint
+ *               (byte range [start,end) in the document text; 1-based inclusive lines)
+ *   term     := df:varint cf:varint nblocks:varint
+ *               (df = passages containing the term, cf = occurrences)
+ *
+ * Postings block (at most SG_BLOCK_MAX passages, pids ascending)
+ * ---------------------------------------------------------------
+ *   block    := count:varint last_delta:varint max_tf:varint
+ *               pid_gap[count]:varint tf[count]:varint positions
+ *   pid_gap[0] = pid[0] - first_pid (from the key), pid_gap[i] = pid[i] - pid[i-1] (>= 1)
+ *   last_delta = pid[count-1] - first_pid, so a reader can skip a block from its header
+ *   positions := for each passage in order, tf[i] varints, each (gap << 2 | flags)
+ *               gap = position - previous position in this passage (the first: position
+ *               itself); positions are relative to the passage's first position and
+ *               ascending (equal positions allowed only with gap 0 after the first);
+ *               flags bit 0 = SEOGO_TERM_WORD_START, bit 1 = SEOGO_TERM_STEM_END
+ *
+ * Readers treat every stored byte as hostile: a decode that runs past the value, a count over
+ * the limits or a pid out of order is SEOGO_ECORRUPT, never a crash.
+ */
+#ifndef SEOGO_FORMAT_H
+#define SEOGO_FORMAT_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base.h"
+
+#define SG_FORMAT_VERSION 1
+#define SG_MAGIC "SEOGO-INDEX\n"
+#define SG_MAGIC_LEN 12
+#define SG_BLOCK_MAX 128          /* passages per postings block */
+#define SG_NORMS_PER_KEY 256      /* passage lengths per "norms" value */
+#define SG_MAX_POSITIONS 65535    /* positions per passage (u16 norms) */
+#define SG_MAX_DBS 8
+
+/* ---- Records -------------------------------------------------------------------------- */
+
+typedef struct sg_stats {
+  uint64_t next_doc_id, next_passage_id; /* ids start at 1; 0 is never used */
+  uint64_t documents, passages, tokens, postings, terms, text_bytes;
+} sg_stats;
+
+typedef struct sg_doc {
+  const char *path; /* points into the decoded value (not NUL-terminated) */
+  size_t path_len;
+  uint64_t size;
+  int64_t mtime;
+  uint64_t hash;
+  uint32_t first_pid, npassages, nlines;
+  char encoding[16];
+  uint8_t pdf_like;
+  uint32_t short_line;
+  uint64_t text_len;
+  uint32_t invalid;
+} sg_doc;
+
+typedef struct sg_passage {
+  uint32_t doc_id;
+  uint32_t start, end;
+  uint32_t line_start, line_end;
+  uint32_t length;
+} sg_passage;
+
+typedef struct sg_term_info {
+  uint64_t df, cf;
+  uint32_t nblocks;
+} sg_term_info;
+
+/* Encoders append to b (0, or -1 on out of memory). Decoders return SEOGO_OK or
+ * SEOGO_ECORRUPT (with a message naming the record kind). */
+int sg_stats_encode(sg_buf *b, const sg_stats *s);
+int sg_stats_decode(const void *data, size_t len, sg_stats *s, seogo_error *err);
+int sg_doc_encode(sg_buf *b, const sg_doc *d);
+int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err);
+int sg_passage_encode(sg_buf *b, const sg_passage *p);
+int sg_passage_decode(const void *data, size_t len, sg_passage *p, seogo_error *err);
+int sg_term_encode(sg_buf *b, const sg_term_info *t);
+int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *err);
+
+/* Postings key for (term, first_pid) into b (replacing its contents). */
+int sg_postings_key(sg_buf *b, const void *term, size_t term_len, uint32_t first_pid);
+
+/* ---- Postings blocks ---------------------------------------------------------------------- */
+
+/* A decoded block. Arrays are owned by the block and reused across sg_block_decode calls. */
+typedef struct sg_block {
+  uint32_t count;
+  uint32_t first_pid, last_pid, max_tf;
+  uint32_t *pids;     /* count */
+  uint32_t *tfs;      /* count */
+  uint32_t *pos_start; /* count + 1: positions of passage i are positions[pos_start[i] ..
+                          pos_start[i+1]) */
+  uint32_t *positions; /* (position << 2) | flags, ascending per passage */
+  size_t cap, pos_cap;
+} sg_block;
+
+void sg_block_init(sg_block *b);
+void sg_block_free(sg_block *b);
+
+/* Reads only the header: count, first_pid (from the key) and last_pid. */
+int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *count,
+                  uint32_t *last_pid, uint32_t *max_tf, seogo_error *err);
+
+/* Decodes a whole block. SEOGO_ECORRUPT on any inconsistency. */
+int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *out,
+                    seogo_error *err);
+
+/* Encodes `count` passages into out (replacing its contents); key_pid must be <= pids[0].
+ * positions are laid out as in sg_block (pos_start has count+1 entries). */
+int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_t *pids,
+                    const uint32_t *pos_start, const uint32_t *positions);
+
+/* ---- The store: index directory, LMDB environment, version checks ------------------------ */
+
+typedef struct sg_store {
+  MDB_env *env;
+  MDB_dbi meta, docs, paths, text, passages, norms, terms, postings;
+  char *dir;      /* INDEX */
+  char *gen_dir;  /* INDEX/gen-NNNNNN */
+  unsigned gen;
+  int lock_fd;    /* >= 0 while holding the writer lock */
+  int writable;
+} sg_store;
+
+enum sg_store_flags {
+  SG_STORE_READ = 0,
+  SG_STORE_WRITE = 1,   /* take the writer lock; create the index when missing */
+  SG_STORE_NOWAIT = 2,  /* fail with SEOGO_EBUSY when another writer holds the lock */
+  SG_STORE_FRESH = 4    /* with WRITE: open a new, empty generation (for --rebuild) that
+                           becomes current only at sg_store_publish() */
+};
+
+/* Opens INDEX at path. Checks magic, format and analyzer versions (SEOGO_EVERSION with a
+ * message telling to rebuild), and reports a directory that is not an index as
+ * SEOGO_ECORRUPT. */
+int sg_store_open(const char *path, unsigned flags, sg_store **out, seogo_error *err);
+void sg_store_close(sg_store *s);
+
+/* Begins a read transaction, adopting a map size grown by a writer in another process. */
+int sg_store_read_begin(sg_store *s, MDB_txn **txn, seogo_error *err);
+
+/* Begins a write transaction. */
+int sg_store_write_begin(sg_store *s, MDB_txn **txn, seogo_error *err);
+
+/* Commits txn; on MDB_MAP_FULL grows the map (the caller then redoes the transaction:
+ * SEOGO_EFULL with err->line == 1 means "grown, retry"), on ENOSPC reports SEOGO_EFULL. */
+int sg_store_commit(sg_store *s, MDB_txn *txn, seogo_error *err);
+
+/* Doubles the map size; call with no transaction open in this process. */
+int sg_store_grow(sg_store *s, seogo_error *err);
+
+/* For a FRESH store: makes its generation current and removes the previous one. */
+int sg_store_publish(sg_store *s, seogo_error *err);
+
+/* Maps an LMDB error to a seogo_status with a message naming `what`. */
+int sg_store_mdb_error(int rc, const char *what, seogo_error *err);
+
+/* Reads and writes the stats record in txn. */
+int sg_store_get_stats(sg_store *s, MDB_txn *txn, sg_stats *out, seogo_error *err);
+int sg_store_put_stats(sg_store *s, MDB_txn *txn, const sg_stats *in, seogo_error *err);
+
+/* Reads a passage length from "norms"; 0 when the passage does not exist. */
+int sg_store_get_norm(sg_store *s, MDB_txn *txn, uint32_t pid, uint32_t *length,
+                      seogo_error *err);
+
+#endif /* SEOGO_FORMAT_H */
