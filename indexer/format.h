@@ -133,12 +133,17 @@ int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *e
 /* Postings key for (term, first_pid) into b (replacing its contents). */
 int sg_postings_key(sg_buf *b, const void *term, size_t term_len, uint32_t first_pid);
 
+/* Splits a postings key into its term length (the term is the key's first term_len bytes) and
+ * first_pid; -1 when the key is not a postings key. */
+int sg_postings_key_parse(const void *key, size_t len, size_t *term_len, uint32_t *first_pid);
+
 /* ---- Postings blocks ---------------------------------------------------------------------- */
 
 /* A decoded block. Arrays are owned by the block and reused across sg_block_decode calls. */
 typedef struct sg_block {
   uint32_t count;
-  uint32_t first_pid, last_pid, max_tf;
+  uint32_t first_pid, last_pid, max_tf; /* first_pid is the key's; the writer keeps it equal
+                                           to pids[0] */
   uint32_t *pids;     /* count */
   uint32_t *tfs;      /* count */
   uint32_t *pos_start; /* count + 1: positions of passage i are positions[pos_start[i] ..

@@ -1,0 +1,370 @@
+/* format.c - codecs for the records, keys and postings blocks that format.h defines. */
+#include "format.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* A cursor over one stored value. Every read is bounds-checked, and the first failure sticks,
+ * so a decoder can read a whole record and check once at the end. */
+typedef struct reader {
+  const unsigned char *p, *end;
+  int bad;
+} reader;
+
+static void reader_init(reader *r, const void *data, size_t len) {
+  r->p = data;
+  r->end = r->p + len;
+  r->bad = (data == NULL && len != 0);
+}
+
+static uint64_t read_varint(reader *r) {
+  uint64_t v = 0;
+  if (r->bad || sg_varint_decode(&r->p, r->end, &v)) {
+    r->bad = 1;
+    return 0;
+  }
+  return v;
+}
+
+static uint32_t read_u32(reader *r) {
+  uint64_t v = read_varint(r);
+  if (v > UINT32_MAX) r->bad = 1;
+  return (uint32_t)v;
+}
+
+static const unsigned char *read_bytes(reader *r, size_t n) {
+  if (r->bad || n > (size_t)(r->end - r->p)) {
+    r->bad = 1;
+    return NULL;
+  }
+  const unsigned char *at = r->p;
+  r->p += n;
+  return at;
+}
+
+/* A record must be consumed exactly: trailing bytes mean it is not what we think it is. */
+static int reader_finish(reader *r, const char *what, seogo_error *err) {
+  if (r->bad || r->p != r->end)
+    return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: bad %s record", what);
+  return SEOGO_OK;
+}
+
+static uint64_t zigzag_encode(int64_t v) {
+  return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t zigzag_decode(uint64_t v) {
+  return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static int put_str(sg_buf *b, const void *s, size_t len) {
+  if (sg_buf_put_varint(b, len)) return -1;
+  return sg_buf_append(b, s, len);
+}
+
+/* ---- stats ------------------------------------------------------------------------------ */
+
+int sg_stats_encode(sg_buf *b, const sg_stats *s) {
+  const uint64_t fields[] = {s->next_doc_id, s->next_passage_id, s->documents, s->passages,
+                             s->tokens,      s->postings,        s->terms,     s->text_bytes};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (sg_buf_put_varint(b, fields[i])) return -1;
+  return 0;
+}
+
+int sg_stats_decode(const void *data, size_t len, sg_stats *s, seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  s->next_doc_id = read_varint(&r);
+  s->next_passage_id = read_varint(&r);
+  s->documents = read_varint(&r);
+  s->passages = read_varint(&r);
+  s->tokens = read_varint(&r);
+  s->postings = read_varint(&r);
+  s->terms = read_varint(&r);
+  s->text_bytes = read_varint(&r);
+  /* ids are be32 keys, so the counters can never pass 2^32 */
+  if (s->next_doc_id > (uint64_t)UINT32_MAX + 1 || s->next_passage_id > (uint64_t)UINT32_MAX + 1)
+    r.bad = 1;
+  return reader_finish(&r, "stats", err);
+}
+
+/* ---- doc -------------------------------------------------------------------------------- */
+
+int sg_doc_encode(sg_buf *b, const sg_doc *d) {
+  unsigned char hash[8];
+  for (int i = 0; i < 8; i++) hash[i] = (unsigned char)(d->hash >> (8 * i));
+  size_t enc_len = strnlen(d->encoding, sizeof d->encoding);
+  if (put_str(b, d->path, d->path_len) || sg_buf_put_varint(b, d->size) ||
+      sg_buf_put_varint(b, zigzag_encode(d->mtime)) || sg_buf_append(b, hash, 8) ||
+      sg_buf_put_varint(b, d->first_pid) || sg_buf_put_varint(b, d->npassages) ||
+      sg_buf_put_varint(b, d->nlines) || put_str(b, d->encoding, enc_len) ||
+      sg_buf_putc(b, d->pdf_like) || sg_buf_put_varint(b, d->short_line) ||
+      sg_buf_put_varint(b, d->text_len) || sg_buf_put_varint(b, d->invalid))
+    return -1;
+  return 0;
+}
+
+int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  memset(d, 0, sizeof *d);
+  d->path_len = (size_t)read_varint(&r);
+  d->path = (const char *)read_bytes(&r, d->path_len);
+  d->size = read_varint(&r);
+  d->mtime = zigzag_decode(read_varint(&r));
+  const unsigned char *hash = read_bytes(&r, 8);
+  for (int i = 0; hash && i < 8; i++) d->hash |= (uint64_t)hash[i] << (8 * i);
+  d->first_pid = read_u32(&r);
+  d->npassages = read_u32(&r);
+  d->nlines = read_u32(&r);
+  uint64_t enc_len = read_varint(&r);
+  if (enc_len >= sizeof d->encoding) r.bad = 1;
+  const unsigned char *enc = read_bytes(&r, (size_t)enc_len);
+  if (enc) memcpy(d->encoding, enc, (size_t)enc_len);
+  const unsigned char *pdf = read_bytes(&r, 1);
+  d->pdf_like = pdf ? *pdf : 0;
+  uint32_t short_line = read_u32(&r);
+  if (short_line > UINT16_MAX || d->pdf_like > 1) r.bad = 1;
+  d->short_line = short_line;
+  d->text_len = read_varint(&r);
+  d->invalid = read_u32(&r);
+  if ((uint64_t)d->first_pid + d->npassages > (uint64_t)UINT32_MAX + 1) r.bad = 1;
+  if (r.bad) d->path = NULL, d->path_len = 0;
+  return reader_finish(&r, "document", err);
+}
+
+/* ---- passage ------------------------------------------------------------------------------ */
+
+int sg_passage_encode(sg_buf *b, const sg_passage *p) {
+  const uint64_t fields[] = {p->doc_id, p->start, p->end, p->line_start, p->line_end, p->length};
+  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+    if (sg_buf_put_varint(b, fields[i])) return -1;
+  return 0;
+}
+
+int sg_passage_decode(const void *data, size_t len, sg_passage *p, seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  p->doc_id = read_u32(&r);
+  p->start = read_u32(&r);
+  p->end = read_u32(&r);
+  p->line_start = read_u32(&r);
+  p->line_end = read_u32(&r);
+  p->length = read_u32(&r);
+  if (p->start > p->end || p->line_start == 0 || p->line_start > p->line_end ||
+      p->length > SG_MAX_POSITIONS || p->doc_id == 0)
+    r.bad = 1;
+  return reader_finish(&r, "passage", err);
+}
+
+/* ---- term --------------------------------------------------------------------------------- */
+
+int sg_term_encode(sg_buf *b, const sg_term_info *t) {
+  if (sg_buf_put_varint(b, t->df) || sg_buf_put_varint(b, t->cf) ||
+      sg_buf_put_varint(b, t->nblocks))
+    return -1;
+  return 0;
+}
+
+int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  t->df = read_varint(&r);
+  t->cf = read_varint(&r);
+  t->nblocks = read_u32(&r);
+  /* every posting has tf >= 1, and a block holds at least one posting */
+  if (t->cf < t->df || t->nblocks > t->df || (t->df > 0 && t->nblocks == 0)) r.bad = 1;
+  return reader_finish(&r, "term", err);
+}
+
+/* ---- keys ------------------------------------------------------------------------------------ */
+
+int sg_postings_key(sg_buf *b, const void *term, size_t term_len, uint32_t first_pid) {
+  sg_buf_clear(b);
+  if (sg_buf_reserve(b, term_len + 5)) return -1;
+  if (term_len) memcpy(b->data, term, term_len);
+  b->data[term_len] = 0;
+  sg_put_be32(b->data + term_len + 1, first_pid);
+  b->len = term_len + 5;
+  return 0;
+}
+
+int sg_postings_key_parse(const void *key, size_t len, size_t *term_len, uint32_t *first_pid) {
+  const unsigned char *k = key;
+  if (!k || len < 5 || k[len - 5] != 0) return -1;
+  /* the term itself never contains 0x00 */
+  if (memchr(k, 0, len - 5)) return -1;
+  *term_len = len - 5;
+  *first_pid = sg_get_be32(k + len - 4);
+  return 0;
+}
+
+/* ---- postings blocks --------------------------------------------------------------------- */
+
+void sg_block_init(sg_block *b) { memset(b, 0, sizeof *b); }
+
+void sg_block_free(sg_block *b) {
+  free(b->pids);
+  free(b->tfs);
+  free(b->pos_start);
+  free(b->positions);
+  sg_block_init(b);
+}
+
+static int block_reserve(sg_block *b, size_t count, size_t npos) {
+  if (count > b->cap) {
+    uint32_t *pids = realloc(b->pids, count * sizeof *pids);
+    if (!pids) return -1;
+    b->pids = pids;
+    uint32_t *tfs = realloc(b->tfs, count * sizeof *tfs);
+    if (!tfs) return -1;
+    b->tfs = tfs;
+    uint32_t *starts = realloc(b->pos_start, (count + 1) * sizeof *starts);
+    if (!starts) return -1;
+    b->pos_start = starts;
+    b->cap = count;
+  }
+  if (npos > b->pos_cap) {
+    size_t cap = b->pos_cap ? b->pos_cap : 256;
+    while (cap < npos) cap *= 2;
+    uint32_t *positions = realloc(b->positions, cap * sizeof *positions);
+    if (!positions) return -1;
+    b->positions = positions;
+    b->pos_cap = cap;
+  }
+  return 0;
+}
+
+static int block_corrupt(seogo_error *err, const char *why) {
+  return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: postings block %s", why);
+}
+
+/* Reads the header shared by peek and decode. */
+static int read_block_header(reader *r, uint32_t key_pid, uint32_t *count, uint32_t *last_pid,
+                             uint32_t *max_tf, seogo_error *err) {
+  uint64_t n = read_varint(r);
+  uint64_t last_delta = read_varint(r);
+  uint64_t tf = read_varint(r);
+  if (r->bad) return block_corrupt(err, "header is truncated");
+  if (n == 0 || n > SG_BLOCK_MAX) return block_corrupt(err, "has a bad passage count");
+  if (last_delta > (uint64_t)UINT32_MAX - key_pid || last_delta < n - 1)
+    return block_corrupt(err, "has a bad last passage");
+  if (tf == 0 || tf > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad maximum tf");
+  *count = (uint32_t)n;
+  *last_pid = key_pid + (uint32_t)last_delta;
+  *max_tf = (uint32_t)tf;
+  return SEOGO_OK;
+}
+
+int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *count,
+                  uint32_t *last_pid, uint32_t *max_tf, seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  return read_block_header(&r, key_pid, count, last_pid, max_tf, err);
+}
+
+static int decode_pids(reader *r, uint32_t key_pid, sg_block *out, seogo_error *err) {
+  uint64_t pid = key_pid;
+  for (uint32_t i = 0; i < out->count; i++) {
+    uint64_t gap = read_varint(r);
+    if (r->bad) return block_corrupt(err, "is truncated in its passage ids");
+    if (i > 0 && gap == 0) return block_corrupt(err, "has passage ids out of order");
+    pid += gap;
+    if (pid > UINT32_MAX) return block_corrupt(err, "has a passage id out of range");
+    out->pids[i] = (uint32_t)pid;
+  }
+  if (out->pids[out->count - 1] != out->last_pid)
+    return block_corrupt(err, "disagrees with its header on the last passage");
+  return SEOGO_OK;
+}
+
+static int decode_tfs(reader *r, sg_block *out, uint64_t *total, seogo_error *err) {
+  uint32_t max_tf = 0;
+  *total = 0;
+  for (uint32_t i = 0; i < out->count; i++) {
+    uint64_t tf = read_varint(r);
+    if (r->bad) return block_corrupt(err, "is truncated in its term frequencies");
+    if (tf == 0 || tf > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad term frequency");
+    out->tfs[i] = (uint32_t)tf;
+    if (tf > max_tf) max_tf = (uint32_t)tf;
+    *total += tf;
+  }
+  if (max_tf != out->max_tf) return block_corrupt(err, "disagrees with its header on max tf");
+  /* each position takes at least one byte, so this bounds the allocation by the value size */
+  if (*total > (uint64_t)(r->end - r->p)) return block_corrupt(err, "is truncated in positions");
+  return SEOGO_OK;
+}
+
+static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < out->count; i++) {
+    out->pos_start[i] = at;
+    uint64_t pos = 0;
+    for (uint32_t j = 0; j < out->tfs[i]; j++) {
+      uint64_t v = read_varint(r);
+      if (r->bad) return block_corrupt(err, "is truncated in positions");
+      pos += v >> 2;
+      if (pos >= SG_MAX_POSITIONS) return block_corrupt(err, "has a position out of range");
+      out->positions[at++] = (uint32_t)(pos << 2) | (uint32_t)(v & 3);
+    }
+  }
+  out->pos_start[out->count] = at;
+  if (r->p != r->end) return block_corrupt(err, "has trailing bytes");
+  return SEOGO_OK;
+}
+
+int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *out,
+                    seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  uint32_t count, last_pid, max_tf;
+  int rc = read_block_header(&r, key_pid, &count, &last_pid, &max_tf, err);
+  if (rc) return rc;
+  if (block_reserve(out, count, 0)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  out->count = count;
+  out->first_pid = key_pid;
+  out->last_pid = last_pid;
+  out->max_tf = max_tf;
+  uint64_t total;
+  if ((rc = decode_pids(&r, key_pid, out, err)) || (rc = decode_tfs(&r, out, &total, err)))
+    goto fail;
+  if (block_reserve(out, count, (size_t)total)) {
+    rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+    goto fail;
+  }
+  if ((rc = decode_positions(&r, out, err))) goto fail;
+  return SEOGO_OK;
+fail:
+  out->count = 0;
+  return rc;
+}
+
+int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_t *pids,
+                    const uint32_t *pos_start, const uint32_t *positions) {
+  sg_buf_clear(out);
+  if (count == 0 || count > SG_BLOCK_MAX || pids[0] < key_pid) return -1;
+  uint32_t max_tf = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t tf = pos_start[i + 1] - pos_start[i];
+    if (tf == 0 || (i > 0 && pids[i] <= pids[i - 1])) return -1;
+    if (tf > max_tf) max_tf = tf;
+  }
+  if (sg_buf_put_varint(out, count) || sg_buf_put_varint(out, pids[count - 1] - key_pid) ||
+      sg_buf_put_varint(out, max_tf))
+    return -1;
+  for (uint32_t i = 0; i < count; i++)
+    if (sg_buf_put_varint(out, pids[i] - (i ? pids[i - 1] : key_pid))) return -1;
+  for (uint32_t i = 0; i < count; i++)
+    if (sg_buf_put_varint(out, pos_start[i + 1] - pos_start[i])) return -1;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t prev = 0;
+    for (uint32_t j = pos_start[i]; j < pos_start[i + 1]; j++) {
+      uint32_t pos = positions[j] >> 2;
+      if (pos < prev) return -1;
+      if (sg_buf_put_varint(out, (uint64_t)(pos - prev) << 2 | (positions[j] & 3))) return -1;
+      prev = pos;
+    }
+  }
+  return 0;
+}
