@@ -73,6 +73,7 @@
 #define SEOGO_FORMAT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -170,6 +171,8 @@ int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_
 
 /* ---- The store: index directory, LMDB environment, version checks ------------------------ */
 
+#define SG_INITIAL_MAP_SIZE ((size_t)64 << 20) /* a writer's first map; doubled when full */
+
 typedef struct sg_store {
   MDB_env *env;
   MDB_dbi meta, docs, paths, text, passages, norms, terms, postings;
@@ -178,6 +181,15 @@ typedef struct sg_store {
   unsigned gen;
   int lock_fd;    /* >= 0 while holding the writer lock */
   int writable;
+  /* Remapping (growth, or adopting another process's growth) must wait until no read
+   * transaction of this process is open: these count them (see sg_store_read_end). */
+  pthread_mutex_t map_lock;
+  pthread_cond_t map_cond;
+  unsigned reads;    /* read transactions open */
+  int remapping;     /* a remap waits: new readers wait too */
+  size_t map_size;
+  int fresh, published;
+  unsigned prev_gen; /* FRESH: the generation to remove at publish (0: none) */
 } sg_store;
 
 enum sg_store_flags {
@@ -194,8 +206,12 @@ enum sg_store_flags {
 int sg_store_open(const char *path, unsigned flags, sg_store **out, seogo_error *err);
 void sg_store_close(sg_store *s);
 
-/* Begins a read transaction, adopting a map size grown by a writer in another process. */
+/* Begins a read transaction, adopting a map size grown by a writer in another process.
+ * End it with sg_store_read_end(), not mdb_txn_abort(): map growth waits for open readers. */
 int sg_store_read_begin(sg_store *s, MDB_txn **txn, seogo_error *err);
+
+/* Ends a read transaction begun by sg_store_read_begin. Accepts NULL txn. */
+void sg_store_read_end(sg_store *s, MDB_txn *txn);
 
 /* Begins a write transaction. */
 int sg_store_write_begin(sg_store *s, MDB_txn **txn, seogo_error *err);
@@ -204,8 +220,14 @@ int sg_store_write_begin(sg_store *s, MDB_txn **txn, seogo_error *err);
  * SEOGO_EFULL with err->line == 1 means "grown, retry"), on ENOSPC reports SEOGO_EFULL. */
 int sg_store_commit(sg_store *s, MDB_txn *txn, seogo_error *err);
 
-/* Doubles the map size; call with no transaction open in this process. */
+/* Doubles the map size; call with no write transaction open (waits for readers). */
 int sg_store_grow(sg_store *s, seogo_error *err);
+
+/* Sets the map size (never below the data already stored); for tests of map growth. */
+int sg_store_set_map_size(sg_store *s, size_t bytes, seogo_error *err);
+
+/* Bytes the current generation's files take on disk. */
+uint64_t sg_store_disk_bytes(const sg_store *s);
 
 /* For a FRESH store: makes its generation current and removes the previous one. */
 int sg_store_publish(sg_store *s, seogo_error *err);
