@@ -15,26 +15,30 @@ build_dir=${SEOGO_BUILD_DIR:-$root/build}
 jobs=${SEOGO_JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 # Compiler and build tools, the four libraries, python3 for tests, and what the sanitizer and
-# valgrind stage of .ci/run uses (clang, valgrind).
+# valgrind stage of .ci/run uses (clang, valgrind, and clang's sanitizer runtime below).
 packages=(build-essential gcc cmake pkg-config libicu-dev liblmdb-dev libutf8proc-dev
           libstemmer-dev python3 valgrind clang)
+apt_updated=
 
 missing_packages() {
   local p
-  for p in "${packages[@]}"; do
+  for p in "$@"; do
     dpkg -s "$p" >/dev/null 2>&1 || printf '%s\n' "$p"
   done
 }
 
-install_missing() {
-  if ! command -v dpkg >/dev/null 2>&1; then
-    echo "bootstrap: not a Debian-like system (no dpkg); install the equivalents of:" >&2
-    echo "  ${packages[*]}" >&2
-    echo "bootstrap: trying to build with what is there" >&2
-    return 0
-  fi
+# clang's AddressSanitizer runtime is only a recommendation of clang, and its package is named
+# after clang's major version (libclang-rt-14-dev on Debian 12).
+clang_runtime_package() {
+  local major
+  major=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9]*\).*/\1/p' | head -1)
+  [ -n "$major" ] && printf 'libclang-rt-%s-dev\n' "$major"
+}
+
+# apt_install PACKAGE...: installs those of the packages that are missing.
+apt_install() {
   local missing
-  missing=$(missing_packages)
+  missing=$(missing_packages "$@")
   [ -z "$missing" ] && return 0
   # shellcheck disable=SC2086
   set -- $missing
@@ -53,8 +57,25 @@ install_missing() {
   fi
   echo "bootstrap: installing $*"
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -q
+  if [ -z "$apt_updated" ]; then
+    "${sudo[@]}" apt-get update -q </dev/null
+    apt_updated=1
+  fi
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "$@" </dev/null
+}
+
+install_missing() {
+  if ! command -v dpkg >/dev/null 2>&1; then
+    echo "bootstrap: not a Debian-like system (no dpkg); install the equivalents of:" >&2
+    echo "  ${packages[*]}" >&2
+    echo "bootstrap: trying to build with what is there" >&2
+    return 0
+  fi
+  apt_install "${packages[@]}"
+  local runtime
+  runtime=$(clang_runtime_package || true)
+  [ -n "$runtime" ] && apt_install "$runtime"
+  return 0
 }
 
 configure_and_build() {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# valgrind.sh - CI stage 3: runs the command-line paths (seogo-index on corpus/ into a fresh
+# index, an update of it, and seogo-search on a few queries, --json and a malformed one) from
+# build/ under valgrind. A run fails on any memory error or definite/indirect leak, or when the
+# program's own exit status is not the expected one. Ends with "N passed, N failed".
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build_dir=${SEOGO_BUILD_DIR:-$root/build}
+[ -x "$build_dir/seogo-search" ] || "$root/scripts/bootstrap.sh" >/dev/null || exit 1
+
+tmp=$(mktemp -d /tmp/seogo-valgrind-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+index=$tmp/index
+passed=0 failed=0 n=0
+
+# vg EXPECT DESCRIPTION PROGRAM ARGS...: EXPECT is "ok" (exit 0) or "fail" (non-zero exit).
+vg() {
+  local expect=$1 what=$2; shift 2
+  local log=$tmp/vg$((++n)).log status errors
+  valgrind --leak-check=full --show-leak-kinds=definite,indirect \
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+    --suppressions="$root/.ci/valgrind.supp" --log-file="$log" \
+    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+  status=$?
+  errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -1)
+  local verdict=ok
+  [ "${errors:-1}" -eq 0 ] || verdict="valgrind reported ${errors:-no summary, so} errors"
+  if [ "$expect" = ok ] && [ "$status" -ne 0 ]; then verdict="exit status $status"; fi
+  if [ "$expect" = fail ] && [ "$status" -eq 0 ]; then verdict="succeeded but should fail"; fi
+  if [ "$verdict" = ok ]; then
+    echo "ok - $what"
+    passed=$((passed + 1))
+  else
+    echo "FAIL - $what: $verdict"
+    echo "    \$ ${*#"$build_dir/"}"
+    grep -v -e '^==[0-9]*== *$' -e 'Copyright' -e 'Using Valgrind' -e 'Command:' "$log" |
+      sed 's/^/    /' | head -80
+    sed 's/^/    stderr: /' "$tmp/err" | head -10
+    failed=$((failed + 1))
+  fi
+}
+
+index_cmd=("$build_dir/seogo-index" -d "$index")
+search_cmd=("$build_dir/seogo-search" -d "$index")
+
+vg ok "seogo-index indexes corpus/" "${index_cmd[@]}" "$root/corpus"
+vg ok "seogo-index again (every file unchanged)" "${index_cmd[@]}" "$root/corpus"
+vg ok "search: 소버린 AI" "${search_cmd[@]}" '소버린 AI'
+vg ok "search --json: 반도체 수출통제" "${search_cmd[@]}" --json '반도체 수출통제'
+vg ok "search: a phrase, OR, NOT and a prefix" \
+  "${search_cmd[@]}" '"인공지능 주권" OR (Sovereign NOT 제네시스) OR 데이터센*'
+vg ok "search: NEAR and file:" "${search_cmd[@]}" 'NEAR(엔비디아 칩, 5) file:*003_*'
+vg ok "search: nothing matches" "${search_cmd[@]}" 'zyxwvutsrq'
+vg fail "search: a malformed query is refused" "${search_cmd[@]}" '(반도체 OR'
+vg fail "search: a missing index is refused" "$build_dir/seogo-search" -d "$tmp/none" '반도체'
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
