@@ -14,20 +14,22 @@ trap 'rm -rf "$tmp"' EXIT
 index=$tmp/index
 passed=0 failed=0 n=0
 
-# vg EXPECT DESCRIPTION PROGRAM ARGS...: EXPECT is "ok" (exit 0) or "fail" (non-zero exit).
+# vg STATUS DESCRIPTION PROGRAM ARGS...: runs the program under valgrind with standard input
+# from $vg_stdin (default /dev/null); STATUS is the exit status the program must give
+# (seogo-search: 0 hits, 1 no hits, 2 error; seogo-index: 0 done, 2 failed).
+vg_stdin=/dev/null
 vg() {
   local expect=$1 what=$2; shift 2
   local log=$tmp/vg$((++n)).log status errors
   valgrind --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
     --suppressions="$root/.ci/valgrind.supp" --log-file="$log" \
-    "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    "$@" >"$tmp/out" 2>"$tmp/err" <"$vg_stdin"
   status=$?
   errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$log" | tail -1)
   local verdict=ok
   [ "${errors:-1}" -eq 0 ] || verdict="valgrind reported ${errors:-no summary, so} errors"
-  if [ "$expect" = ok ] && [ "$status" -ne 0 ]; then verdict="exit status $status"; fi
-  if [ "$expect" = fail ] && [ "$status" -eq 0 ]; then verdict="succeeded but should fail"; fi
+  [ "$status" -eq "$expect" ] || verdict="exit status $status, expected $expect"
   if [ "$verdict" = ok ]; then
     echo "ok - $what"
     passed=$((passed + 1))
@@ -44,16 +46,22 @@ vg() {
 index_cmd=("$build_dir/seogo-index" -d "$index")
 search_cmd=("$build_dir/seogo-search" -d "$index")
 
-vg ok "seogo-index indexes corpus/" "${index_cmd[@]}" "$root/corpus"
-vg ok "seogo-index again (every file unchanged)" "${index_cmd[@]}" "$root/corpus"
-vg ok "search: 소버린 AI" "${search_cmd[@]}" '소버린 AI'
-vg ok "search --json: 반도체 수출통제" "${search_cmd[@]}" --json '반도체 수출통제'
-vg ok "search: a phrase, OR, NOT and a prefix" \
-  "${search_cmd[@]}" '"인공지능 주권" OR (Sovereign NOT 제네시스) OR 데이터센*'
-vg ok "search: NEAR and file:" "${search_cmd[@]}" 'NEAR(엔비디아 칩, 5) file:*003_*'
-vg ok "search: nothing matches" "${search_cmd[@]}" 'zyxwvutsrq'
-vg fail "search: a malformed query is refused" "${search_cmd[@]}" '(반도체 OR'
-vg fail "search: a missing index is refused" "$build_dir/seogo-search" -d "$tmp/none" '반도체'
+vg 0 "seogo-index indexes corpus/" "${index_cmd[@]}" "$root/corpus"
+vg 0 "seogo-index again (every file unchanged)" "${index_cmd[@]}" "$root/corpus"
+vg 0 "seogo-index --stats" "${index_cmd[@]}" --stats
+printf '소버린 AI(Sovereign AI) 전략을 U.S.-led 반도체를\n' >"$tmp/text"
+vg_stdin=$tmp/text vg 0 "seogo-index --analyze" "$build_dir/seogo-index" --analyze
+vg 0 "search: 소버린 AI" "${search_cmd[@]}" 소버린 AI
+vg 0 "search --json: 반도체 수출통제" "${search_cmd[@]}" --json '반도체 수출통제'
+vg 0 "search --explain --group: a phrase, OR, NOT and a prefix" "${search_cmd[@]}" --explain \
+  --group '"기술 주권" OR (반도체 AND (수출 OR 통제) NOT 중국) OR 데이터센*'
+vg 0 "search: NEAR and file:" "${search_cmd[@]}" 'NEAR(엔비디아 GPU, 20) file:*002*'
+printf '소버린 AI\n"technology sovereignty"\n반도체를\n' >"$tmp/queries"
+vg_stdin=$tmp/queries vg 0 "search --json --queries - (three queries from stdin)" \
+  "${search_cmd[@]}" --json --queries -
+vg 1 "search: nothing matches" "${search_cmd[@]}" zyxwvutsrq
+vg 2 "search: a malformed query is refused" "${search_cmd[@]}" '(반도체 OR'
+vg 2 "search: a missing index is refused" "$build_dir/seogo-search" -d "$tmp/none" 반도체
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
