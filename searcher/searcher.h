@@ -1,0 +1,276 @@
+/* searcher.h - contracts between the files of the searcher: the query tree (query.c), reading
+ * the index inside one snapshot (reader.c), matchers and scoring units (eval.c), BM25 and top-k
+ * (rank.c), snippets (snippet.c). search.c glues them into seogo_search().
+ *
+ * A search runs in four steps:
+ *   1. sg_query_parse: query text -> syntax tree of raw words (no analysis yet).
+ *   2. sg_plan_build: each word analyzed (SG_ANALYZE_QUERY) into terms; the tree becomes a tree
+ *      of matchers over postings cursors, and the positive query words become scoring units.
+ *   3. document-at-a-time evaluation: the root matcher is moved to each matching passage in
+ *      ascending id order; the units matching there are scored (BM25) into a top-k heap.
+ *   4. the hits are filled from the passage and document records, with snippets.
+ */
+#ifndef SEOGO_SEARCHER_H
+#define SEOGO_SEARCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+#include "base.h"
+#include "format.h"
+#include "index.h"
+
+/* ==== query.c: the query language ==================================================== */
+
+/* Limits on queries: bounded time and memory whatever the input. */
+#define SG_QUERY_MAX_BYTES 65536 /* longer queries are SEOGO_ELIMIT */
+#define SG_QUERY_MAX_DEPTH 100   /* nested parentheses; deeper is SEOGO_ELIMIT */
+#define SG_QUERY_MAX_WORDS 1000  /* words, phrases, prefixes and filters in one query */
+#define SG_NEAR_DEFAULT 10       /* NEAR(a b) without ", N" */
+#define SG_NEAR_MAX 1000         /* largest NEAR distance */
+
+typedef enum sg_qkind {
+  SG_Q_WORD,   /* text: one whitespace-delimited word */
+  SG_Q_PHRASE, /* text: what stood between the quotes */
+  SG_Q_PREFIX, /* text: the word before the '*' */
+  SG_Q_FILE,   /* text: the glob after "file:" */
+  SG_Q_NEAR,   /* kids: WORD or PHRASE nodes; distance */
+  SG_Q_AND,    /* kids: two or more */
+  SG_Q_OR,     /* kids: two or more */
+  SG_Q_NOT     /* kids: one */
+} sg_qkind;
+
+typedef struct sg_qnode {
+  sg_qkind kind;
+  int column;        /* 1-based column (characters) where the node starts in the query */
+  char *text;        /* NUL-terminated copy; NULL for operators */
+  size_t len;
+  uint32_t distance; /* NEAR */
+  struct sg_qnode **kids;
+  size_t nkids;
+} sg_qnode;
+
+/* Parses `len` bytes of `query`. On success *out is the tree (free with sg_qnode_free).
+ * Errors: SEOGO_EQUERY (syntax; err->column says where), SEOGO_ELIMIT (size, depth, words),
+ * SEOGO_ENOMEM. */
+int sg_query_parse(const char *query, size_t len, sg_qnode **out, seogo_error *err);
+void sg_qnode_free(sg_qnode *n);
+
+/* Appends a one-line rendering of the tree, e.g. AND(반도체, OR(수출, 통제), NOT(중국)). */
+int sg_qnode_format(const sg_qnode *n, sg_buf *out);
+
+/* ==== reader.c: one consistent snapshot of the index =================================== */
+
+#define SG_PID_END UINT32_MAX
+
+typedef struct sg_reader {
+  sg_store *store;
+  MDB_txn *txn;
+  sg_stats stats;
+  uint32_t norms_key;            /* cached "norms" value, valid when norms_valid */
+  int norms_valid;
+  unsigned char norms[SG_NORMS_PER_KEY * 2];
+} sg_reader;
+
+/* Begins a read transaction on the index's store and reads the stats record. */
+int sg_reader_begin(sg_reader *r, seogo_index *index, seogo_error *err);
+void sg_reader_end(sg_reader *r);
+
+/* Term record; SEOGO_NOTFOUND when the term is not in the index. */
+int sg_reader_term(sg_reader *r, const char *term, size_t len, sg_term_info *out,
+                   seogo_error *err);
+
+/* Calls fn for each term starting with `prefix`, in byte order; stops when fn returns nonzero
+ * (that value is returned). */
+int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
+                          int (*fn)(void *ctx, const char *term, size_t len), void *ctx,
+                          seogo_error *err);
+
+/* Passage record; SEOGO_NOTFOUND when there is none. */
+int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err);
+
+/* Document record (sg_doc.path points into the snapshot, valid until sg_reader_end);
+ * SEOGO_NOTFOUND when there is none. */
+int sg_reader_doc(sg_reader *r, uint32_t doc_id, sg_doc *out, seogo_error *err);
+
+/* Calls fn for each document in doc id order; stops when fn returns nonzero. */
+int sg_reader_each_doc(sg_reader *r, int (*fn)(void *ctx, uint32_t doc_id, const sg_doc *d),
+                       void *ctx, seogo_error *err);
+
+/* The stored text of a document (points into the snapshot). */
+int sg_reader_text(sg_reader *r, uint32_t doc_id, const char **text, size_t *len,
+                   seogo_error *err);
+
+/* Length of passage pid in positions; 0 when the passage does not exist. */
+int sg_reader_norm(sg_reader *r, uint32_t pid, uint32_t *length, seogo_error *err);
+
+/* A cursor over one term's postings, block by block, skipping blocks by their headers. */
+typedef struct sg_postings {
+  sg_reader *reader;
+  MDB_cursor *cur;
+  char *term;
+  size_t term_len;
+  sg_block block;
+  int loaded;   /* block holds a decoded block */
+  uint32_t idx; /* current entry in block */
+  uint32_t pid; /* current passage, SG_PID_END when exhausted */
+} sg_postings;
+
+/* Opens a cursor on `term` positioned at its first passage (pid == SG_PID_END for a term that
+ * has no postings). */
+int sg_postings_open(sg_postings *p, sg_reader *r, const char *term, size_t len,
+                     seogo_error *err);
+void sg_postings_close(sg_postings *p);
+
+/* Moves to the first passage >= target (never backwards). */
+int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err);
+
+/* Back to the first passage. */
+int sg_postings_rewind(sg_postings *p, seogo_error *err);
+
+/* Positions of the current passage: (position << 2) | flags, ascending. */
+static inline const uint32_t *sg_postings_positions(const sg_postings *p, size_t *n) {
+  uint32_t a = p->block.pos_start[p->idx], b = p->block.pos_start[p->idx + 1];
+  *n = b - a;
+  return p->block.positions + a;
+}
+
+/* ==== eval.c: matchers and scoring units =================================================== */
+
+/* One occurrence of a positional matcher in the current passage: positions [start, end] and
+ * the weight of the match kind (1.0 whole word, 0.8 word prefix, 0.6 inside a compound). */
+typedef struct sg_occ {
+  uint32_t start, end;
+  float weight;
+} sg_occ;
+
+typedef struct sg_matcher sg_matcher;
+
+/* A scoring unit: a query word (its terms together), phrase or NEAR group, scored by BM25 as
+ * one term whose tf is the weighted count of its occurrences in a passage. */
+typedef struct sg_unit {
+  sg_matcher *m;
+  char *label;      /* the query text it stands for */
+  uint64_t df;      /* passages where it occurs */
+  double idf;
+  int from_term;    /* df is the single term's df from its record */
+  int grouped;      /* a phrase or NEAR group (gets the phrase boost) */
+  /* per passage, filled by sg_plan_collect */
+  double tf;
+  int present;
+} sg_unit;
+
+/* What a snippet looks for among a passage's terms: one query word's pieces. */
+typedef enum sg_pattern_kind {
+  SG_PAT_SEQ,      /* terms at consecutive positions (a word, Korean bigrams) */
+  SG_PAT_SYLLABLE, /* one Hangul/CJK character: the unigram or a bigram starting with it */
+  SG_PAT_PREFIX    /* any term starting with the bytes */
+} sg_pattern_kind;
+
+typedef struct sg_pattern {
+  sg_pattern_kind kind;
+  char **terms;
+  size_t *lens;
+  size_t nterms;     /* SEQ: the sequence; SYLLABLE/PREFIX: one entry */
+  int word_start;    /* the first term must start a word */
+  size_t unit;       /* index of the scoring unit it belongs to (for snippet clustering) */
+} sg_pattern;
+
+/* A compiled query. */
+typedef struct sg_plan {
+  sg_matcher *root;
+  sg_unit **units;   /* positive scoring units in query order */
+  size_t nunits;
+  sg_pattern *patterns; /* positive pieces, for highlighting */
+  size_t npatterns;
+  sg_buf explain;    /* the analyzed tree (always built; cheap) */
+} sg_plan;
+
+/* Builds the plan of the parsed query: analyzes the words, looks up and expands terms and
+ * opens postings cursors inside r's snapshot. Errors: SEOGO_EQUERY for queries that parse but
+ * cannot be run (only NOT terms, no searchable word), SEOGO_ELIMIT (prefix expanding to too
+ * many terms), storage errors. */
+int sg_plan_build(sg_plan *plan, const sg_qnode *query, sg_reader *r, sg_analyzer *a,
+                  seogo_error *err);
+void sg_plan_free(sg_plan *plan);
+
+/* Computes df and idf of every unit (counting passages for units of several terms). Leaves
+ * the matchers rewound. */
+int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err);
+
+/* Moves the root to the first matching passage >= target; *pid = SG_PID_END at the end. */
+int sg_plan_next(sg_plan *plan, uint32_t target, uint32_t *pid, seogo_error *err);
+
+/* Fills unit->tf / unit->present for the passage the root stands on. */
+void sg_plan_collect(sg_plan *plan, uint32_t pid);
+
+/* Occurrences of unit u in the current passage (valid after sg_plan_collect while present). */
+const sg_occ *sg_unit_occurrences(const sg_unit *u, size_t *n);
+
+/* Rewinds every matcher to the start. */
+int sg_plan_rewind(sg_plan *plan, seogo_error *err);
+
+/* ==== rank.c: BM25, boosts, top-k ========================================================== */
+
+typedef struct sg_rank_params {
+  double k1, b;
+  double avgdl;
+  double npassages;
+} sg_rank_params;
+
+void sg_rank_params_init(sg_rank_params *p, const sg_stats *stats, double k1, double b);
+
+/* BM25 inverse document frequency. */
+double sg_idf(double npassages, double df);
+
+/* One unit's BM25 contribution. */
+double sg_bm25(const sg_rank_params *p, double idf, double tf, double dl);
+
+/* Proximity factor (>= 1) for the units present in the passage: query-order neighbours that
+ * stand close together, most when they read as a phrase. */
+double sg_proximity_factor(sg_unit **units, size_t n);
+
+/* The score of the passage the plan stands on (after sg_plan_collect); with `explain`, appends
+ * the components. */
+double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
+                        sg_buf *explain);
+
+typedef struct sg_scored {
+  double score;
+  uint32_t pid;
+  uint32_t doc_id;
+} sg_scored;
+
+/* Keeps the k best (score descending, then pid ascending). */
+typedef struct sg_topk {
+  sg_scored *heap;
+  size_t n, k;
+} sg_topk;
+
+int sg_topk_init(sg_topk *t, size_t k);
+void sg_topk_free(sg_topk *t);
+/* 0, or -1 when memory runs out. */
+int sg_topk_push(sg_topk *t, const sg_scored *s);
+/* Sorts the kept entries best first (the heap is consumed). */
+void sg_topk_sort(sg_topk *t);
+
+/* ==== snippet.c: snippets and highlights ============================================== */
+
+typedef struct sg_snippet {
+  sg_buf text;         /* NUL-terminated */
+  seogo_range *ranges;
+  size_t nranges, ranges_cap;
+} sg_snippet;
+
+void sg_snippet_init(sg_snippet *s);
+void sg_snippet_free(sg_snippet *s);
+
+/* Builds the snippet of passage p of a document (its stored text and layout) for the query's
+ * patterns: about `chars` characters around the best cluster of matches, line repairs applied,
+ * highlight ranges in bytes of the snippet text. */
+int sg_snippet_make(sg_analyzer *a, const char *doc_text, size_t doc_len, const sg_doc *d,
+                    const sg_passage *p, const sg_pattern *patterns, size_t npatterns,
+                    uint32_t chars, sg_snippet *out, seogo_error *err);
+
+#endif /* SEOGO_SEARCHER_H */
