@@ -187,6 +187,16 @@ def parse_results(stream, nqueries):
     return hits, errors
 
 
+def print_ideal(queries, qrels, k):
+    """seogo-search --json output that returns each query's judged places, best first."""
+    for line, q in enumerate(queries, 1):
+        places = sorted(qrels.get(q["id"], []), key=lambda p: -p["grade"])[:k]
+        for rank, p in enumerate(places):
+            print(json.dumps({"query_line": line, "file": "corpus/" + p["file"], "line_start": p["start"],
+                              "line_end": p["end"], "score": float(k - rank)}))
+        print(json.dumps({"query_line": line, "hits": len(places), "micros": 0}))
+
+
 def find_search(explicit):
     if explicit:
         return explicit
@@ -273,6 +283,9 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true", help="show each hit and its gain")
     ap.add_argument("--list-queries", action="store_true",
                     help="print the queries, one a line, as given to seogo-search, and exit")
+    ap.add_argument("--ideal-results", action="store_true",
+                    help="print the best possible seogo-search output for the judgments (to test "
+                         "this script: scoring it must give 1.0) and exit")
     args = ap.parse_args()
     try:
         queries = read_queries(args.queries)
@@ -281,6 +294,9 @@ def main():
                 print(q["query"])
             return 0
         qrels = read_qrels(args.qrels, {q["id"] for q in queries})
+        if args.ideal_results:
+            print_ideal(queries, qrels, args.k)
+            return 0
         if args.results:
             stream = sys.stdin if args.results == "-" else open(args.results, encoding="utf-8")
             with stream:
