@@ -18,6 +18,10 @@
  * Command line of every driver
  * ----------------------------
  *   --passages FILE --queries FILE --db DIR --out FILE.json [--corpus DIR] [--reps N]
+ *   [--phase all|index|search]
+ * --phase index builds the index and reports only its figures; --phase search searches an
+ * index built before and reports only latencies and result sets (Seogo's queries are made
+ * from the passages of its own index, so its run is split in two).
  */
 #ifndef BENCH_DRIVER_H
 #define BENCH_DRIVER_H
@@ -45,9 +49,12 @@ typedef struct drv_query {
   char a[DRV_MAX_OPERAND], b[DRV_MAX_OPERAND];
 } drv_query;
 
+typedef enum drv_phase { DRV_ALL, DRV_INDEX_ONLY, DRV_SEARCH_ONLY } drv_phase;
+
 typedef struct drv_args {
   const char *passages, *queries, *db, *out, *corpus;
   int reps;
+  drv_phase phase;
 } drv_args;
 
 /* A growable list of passage ids. */
@@ -284,7 +291,7 @@ DRV_FN void drv_json_string(FILE *f, const char *s) {
 
 DRV_FN void drv_usage(const char *name) {
   fprintf(stderr, "usage: %s --passages FILE --queries FILE --db DIR --out FILE.json "
-                  "[--corpus DIR] [--reps N]\n", name);
+                  "[--corpus DIR] [--reps N] [--phase all|index|search]\n", name);
   exit(2);
 }
 
@@ -300,9 +307,14 @@ DRV_FN drv_args drv_parse_args(int argc, char **argv) {
     else if (!strcmp(k, "--out")) a.out = v;
     else if (!strcmp(k, "--corpus")) a.corpus = v;
     else if (!strcmp(k, "--reps")) a.reps = atoi(v);
+    else if (!strcmp(k, "--phase") && !strcmp(v, "all")) a.phase = DRV_ALL;
+    else if (!strcmp(k, "--phase") && !strcmp(v, "index")) a.phase = DRV_INDEX_ONLY;
+    else if (!strcmp(k, "--phase") && !strcmp(v, "search")) a.phase = DRV_SEARCH_ONLY;
     else drv_usage(argv[0]);
   }
-  if (argc % 2 == 0 || !a.queries || !a.db || !a.out || a.reps < 1) drv_usage(argv[0]);
+  if (argc % 2 == 0 || (!a.queries && a.phase != DRV_INDEX_ONLY) || !a.db || !a.out ||
+      a.reps < 1)
+    drv_usage(argv[0]);
   return a;
 }
 
@@ -363,21 +375,37 @@ DRV_FN void drv_write_classes(FILE *f, drv_class_stats *cs, size_t ncs) {
   fprintf(f, "\n  },\n");
 }
 
-/* The whole benchmark of one engine; returns the process exit status. */
+DRV_FN void drv_write_index_figures(FILE *f, const drv_index_info *info, double seconds,
+                                    long rss_kb, uint64_t disk_bytes) {
+  fprintf(f, "  \"input_bytes\": %llu,\n  \"items\": %llu,\n  \"index_seconds\": %.3f,\n"
+             "  \"peak_rss_kb\": %ld,\n  \"index_bytes\": %llu,\n",
+          (unsigned long long)info->input_bytes, (unsigned long long)info->items, seconds,
+          rss_kb, (unsigned long long)disk_bytes);
+}
+
+/* The whole benchmark of one engine (or one phase of it); returns the exit status. */
 DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   drv_args a = drv_parse_args(argc, argv);
-  size_t nq;
-  drv_query *qs = drv_queries_load(a.queries, &nq);
+  size_t nq = 0;
+  drv_query *qs = a.phase == DRV_INDEX_ONLY ? NULL : drv_queries_load(a.queries, &nq);
   drv_index_info info;
   memset(&info, 0, sizeof info);
-  double t0 = drv_now();
-  if (e->index(e->ctx, &a, &info) != 0) return 1;
-  double index_seconds = drv_now() - t0;
-  long index_rss = drv_peak_rss_kb();
-  uint64_t index_bytes = drv_disk_bytes(a.db);
-  if (e->open_search(e->ctx, &a) != 0) return 1;
+  double index_seconds = 0;
+  long index_rss = 0;
+  uint64_t index_bytes = 0;
+  if (a.phase != DRV_SEARCH_ONLY) {
+    double t0 = drv_now();
+    if (e->index(e->ctx, &a, &info) != 0) return 1;
+    index_seconds = drv_now() - t0;
+    index_rss = drv_peak_rss_kb();
+    index_bytes = drv_disk_bytes(a.db);
+  }
   drv_class_stats cs[DRV_MAX_CLASSES];
-  size_t ncs = drv_time_queries(e, qs, nq, a.reps, cs);
+  size_t ncs = 0;
+  if (a.phase != DRV_INDEX_ONLY) {
+    if (e->open_search(e->ctx, &a) != 0) return 1;
+    ncs = drv_time_queries(e, qs, nq, a.reps, cs);
+  }
   FILE *f = fopen(a.out, "w");
   if (!f) drv_die("cannot write the report");
   fprintf(f, "{\n  \"engine\": ");
@@ -386,12 +414,15 @@ DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   drv_json_string(f, e->version);
   fprintf(f, ",\n  \"config\": ");
   drv_json_string(f, e->config);
-  fprintf(f, ",\n  \"input_bytes\": %llu,\n  \"items\": %llu,\n  \"index_seconds\": %.3f,\n"
-             "  \"peak_rss_kb\": %ld,\n  \"index_bytes\": %llu,\n  \"reps\": %d,\n",
-          (unsigned long long)info.input_bytes, (unsigned long long)info.items, index_seconds,
-          index_rss, (unsigned long long)index_bytes, a.reps);
+  fprintf(f, ",\n");
+  if (a.phase != DRV_SEARCH_ONLY) drv_write_index_figures(f, &info, index_seconds, index_rss,
+                                                          index_bytes);
+  fprintf(f, "  \"reps\": %d,\n", a.reps);
   drv_write_classes(f, cs, ncs);
-  drv_write_recall(f, e, qs, nq);
+  if (a.phase != DRV_INDEX_ONLY)
+    drv_write_recall(f, e, qs, nq);
+  else
+    fprintf(f, "  \"recall\": {}\n");
   fprintf(f, "}\n");
   fclose(f);
   e->close(e->ctx);
