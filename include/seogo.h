@@ -90,7 +90,10 @@ typedef struct seogo_index seogo_index;
 enum seogo_open_flags {
   SEOGO_OPEN_READ = 0,        /* read-only: search and inspect */
   SEOGO_OPEN_WRITE = 1u << 0, /* read and write; creates the index directory if missing */
-  SEOGO_OPEN_NOWAIT = 1u << 1 /* with WRITE: fail with SEOGO_EBUSY instead of waiting */
+  SEOGO_OPEN_NOWAIT = 1u << 1, /* with WRITE: fail with SEOGO_EBUSY instead of waiting */
+  SEOGO_OPEN_REBUILD = 1u << 2 /* with WRITE: start an empty index that replaces the current
+                                  one only at seogo_publish(); until then readers keep seeing
+                                  the old index, and closing without publishing discards it */
 };
 
 /* Opens the index directory `path`. On success stores a new handle in *out.
@@ -247,6 +250,11 @@ int seogo_commit(seogo_index *index, seogo_error *err);
 
 /* Drops all changes since the last commit. */
 void seogo_abort(seogo_index *index);
+
+/* Commits, and on a handle opened with SEOGO_OPEN_REBUILD makes the rebuilt index the one
+ * that readers open (atomically), removing the old one. On other handles: seogo_commit.
+ * Errors: as seogo_commit, and SEOGO_EIO when the switch cannot be written. */
+int seogo_publish(seogo_index *index, seogo_error *err);
 
 /* Bytes of document text added since the last commit (lets callers commit in batches). */
 uint64_t seogo_pending_bytes(const seogo_index *index);
