@@ -151,7 +151,7 @@ typedef struct sg_matcher sg_matcher;
  * one term whose tf is the weighted count of its occurrences in a passage. */
 typedef struct sg_unit {
   sg_matcher *m;
-  char *label;      /* the query text it stands for */
+  char *label;      /* the query text it stands for (owned) */
   uint64_t df;      /* passages where it occurs */
   double idf;
   int from_term;    /* df is the single term's df from its record */
@@ -208,6 +208,9 @@ void sg_plan_collect(sg_plan *plan, uint32_t pid);
 /* Occurrences of unit u in the current passage (valid after sg_plan_collect while present). */
 const sg_occ *sg_unit_occurrences(const sg_unit *u, size_t *n);
 
+/* Whether the unit ends with a Korean word (a following word may come 1 or 2 positions on). */
+int sg_unit_korean(const sg_unit *u);
+
 /* Rewinds every matcher to the start. */
 int sg_plan_rewind(sg_plan *plan, seogo_error *err);
 
@@ -245,7 +248,7 @@ typedef struct sg_scored {
 /* Keeps the k best (score descending, then pid ascending). */
 typedef struct sg_topk {
   sg_scored *heap;
-  size_t n, k;
+  size_t n, cap, k;
 } sg_topk;
 
 int sg_topk_init(sg_topk *t, size_t k);

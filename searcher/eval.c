@@ -1,0 +1,1038 @@
+/* eval.c - query evaluation: turns the parsed query into a tree of matchers over postings
+ * cursors (analyzing each word as the indexer did) and moves it passage by passage in
+ * ascending id order: AND = leapfrog intersection, OR = union, NOT = exclusion, phrases and
+ * NEAR = positional joins, Korean words = bigram sequences at consecutive positions. */
+#include <fnmatch.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "searcher.h"
+
+/* Prefix and one-syllable expansions read every expanded term's postings up front; bound
+ * them so a query like "a*" cannot read the whole index. */
+#define SG_EXPAND_MAX 12000
+
+typedef enum mkind { M_SEQ, M_ALT, M_PHRASE, M_NEAR, M_AND, M_OR, M_FILE } mkind;
+
+typedef struct alt_rec {
+  uint32_t pid, pos;
+  float weight;
+} alt_rec;
+
+typedef struct pid_range {
+  uint32_t first, end; /* [first, end) */
+} pid_range;
+
+struct sg_matcher {
+  mkind kind;
+  uint32_t pid;      /* current passage; 0 before the first seek; SG_PID_END at the end */
+  int korean;        /* ends with a Hangul/CJK word: a phrase's next word may be 1 or 2 on */
+  char *label;       /* query text (explain) */
+  const sg_occ *occ; /* occurrences in the current passage (positional kinds) */
+  size_t nocc;
+  sg_occ *buf;       /* storage behind occ for SEQ, PHRASE, NEAR */
+  size_t buf_cap;
+  sg_unit *unit;     /* when this matcher is scored as a unit */
+  sg_matcher **kids;
+  size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
+  /* SEQ: terms at consecutive positions */
+  sg_postings *post;
+  size_t *at;        /* per term: scan index into its positions */
+  size_t nterms;
+  int word_start;    /* the first term must start a word (prefix queries) */
+  /* ALT: expanded terms, their occurrences merged and sorted by passage */
+  alt_rec *recs;
+  size_t nrecs, rec_i;
+  size_t nexpanded;
+  sg_occ *alt_occ;
+  /* NEAR */
+  uint32_t distance;
+  /* FILE */
+  pid_range *ranges;
+  size_t nranges, range_i;
+};
+
+/* ---- matchers: construction and cleanup ----------------------------------------------- */
+
+static sg_matcher *matcher_new(mkind kind, const char *label, size_t label_len) {
+  sg_matcher *m = calloc(1, sizeof *m);
+  if (!m) return NULL;
+  m->kind = kind;
+  m->label = malloc(label_len + 1);
+  if (!m->label) {
+    free(m);
+    return NULL;
+  }
+  memcpy(m->label, label, label_len);
+  m->label[label_len] = '\0';
+  return m;
+}
+
+static void matcher_free(sg_matcher *m) {
+  if (!m) return;
+  for (size_t i = 0; i < m->nkids; i++) matcher_free(m->kids[i]);
+  for (size_t i = 0; i < m->nterms; i++) sg_postings_close(&m->post[i]);
+  free(m->post);
+  free(m->at);
+  free(m->kids);
+  free(m->buf);
+  free(m->recs);
+  free(m->alt_occ);
+  free(m->ranges);
+  free(m->label);
+  free(m);
+}
+
+static int add_kid(sg_matcher *m, sg_matcher *kid) {
+  sg_matcher **kids = realloc(m->kids, (m->nkids + 1) * sizeof *kids);
+  if (!kids) return -1;
+  m->kids = kids;
+  kids[m->nkids++] = kid;
+  return 0;
+}
+
+static int occ_reserve(sg_matcher *m, size_t n) {
+  if (n <= m->buf_cap) return 0;
+  size_t cap = m->buf_cap ? m->buf_cap : 16;
+  while (cap < n) cap *= 2;
+  sg_occ *b = realloc(m->buf, cap * sizeof *b);
+  if (!b) return -1;
+  m->buf = b;
+  m->buf_cap = cap;
+  return 0;
+}
+
+static int nomem(seogo_error *err) { return sg_fail(err, SEOGO_ENOMEM, "out of memory"); }
+
+/* ---- seeking ---------------------------------------------------------------------------- */
+
+static int seek(sg_matcher *m, uint32_t target, seogo_error *err);
+
+static void set_end(sg_matcher *m) {
+  m->pid = SG_PID_END;
+  m->nocc = 0;
+}
+
+static float match_weight(unsigned first_flags, unsigned last_flags, int korean) {
+  if (!korean) return 1.0f;
+  int whole_start = (first_flags & SEOGO_TERM_WORD_START) != 0;
+  if (whole_start && (last_flags & SEOGO_TERM_STEM_END)) return 1.0f;
+  return whole_start ? 0.8f : 0.6f;
+}
+
+/* Flags of term i's entry at `pos` that does not start a word (a word's later bigram), or -1.
+ * `at` is a moving index into the term's ascending positions. */
+static int continuation_at(const uint32_t *pos, size_t n, size_t *at, uint32_t want) {
+  while (*at < n && (pos[*at] >> 2) < want) (*at)++;
+  for (size_t j = *at; j < n && (pos[j] >> 2) == want; j++)
+    if (!(pos[j] & SEOGO_TERM_WORD_START)) return (int)(pos[j] & 3);
+  return -1;
+}
+
+/* Occurrences of the term sequence in the passage all cursors stand on. */
+static int seq_occurrences(sg_matcher *m, seogo_error *err) {
+  size_t n0;
+  const uint32_t *p0 = sg_postings_positions(&m->post[0], &n0);
+  size_t *at = m->at;
+  memset(at, 0, m->nterms * sizeof *at);
+  m->nocc = 0;
+  if (occ_reserve(m, n0)) return nomem(err);
+  for (size_t k = 0; k < n0; k++) {
+    uint32_t start = p0[k] >> 2;
+    unsigned first = p0[k] & 3, last = first;
+    if (m->word_start && !(first & SEOGO_TERM_WORD_START)) continue;
+    if (k > 0 && (p0[k - 1] >> 2) == start) continue; /* one occurrence per position */
+    int ok = 1;
+    for (size_t i = 1; i < m->nterms && ok; i++) {
+      size_t n;
+      const uint32_t *pi = sg_postings_positions(&m->post[i], &n);
+      int f = continuation_at(pi, n, &at[i], start + (uint32_t)i);
+      if (f < 0) ok = 0;
+      else last = (unsigned)f;
+    }
+    if (!ok) continue;
+    m->buf[m->nocc++] = (sg_occ){start, start + (uint32_t)m->nterms - 1,
+                                 match_weight(first, last, m->korean)};
+  }
+  m->occ = m->buf;
+  return SEOGO_OK;
+}
+
+static int seek_seq(sg_matcher *m, uint32_t target, seogo_error *err) {
+  uint32_t t = target;
+  for (;;) {
+    size_t i;
+    for (i = 0; i < m->nterms; i++) {
+      int rc = sg_postings_seek(&m->post[i], t, err);
+      if (rc) return rc;
+      if (m->post[i].pid == SG_PID_END) {
+        set_end(m);
+        return SEOGO_OK;
+      }
+      if (m->post[i].pid != t) {
+        t = m->post[i].pid;
+        break;
+      }
+    }
+    if (i < m->nterms) continue;
+    int rc = seq_occurrences(m, err);
+    if (rc) return rc;
+    if (m->nocc > 0) {
+      m->pid = t;
+      return SEOGO_OK;
+    }
+    if (t == SG_PID_END - 1) break;
+    t++;
+  }
+  set_end(m);
+  return SEOGO_OK;
+}
+
+static int seek_alt(sg_matcher *m, uint32_t target) {
+  while (m->rec_i < m->nrecs && m->recs[m->rec_i].pid < target) m->rec_i++;
+  if (m->rec_i >= m->nrecs) {
+    set_end(m);
+    return SEOGO_OK;
+  }
+  size_t first = m->rec_i, last = first;
+  m->pid = m->recs[first].pid;
+  while (last < m->nrecs && m->recs[last].pid == m->pid) last++;
+  m->occ = m->alt_occ + first;
+  m->nocc = last - first;
+  return SEOGO_OK;
+}
+
+/* Moves all kids to one passage >= t where each matches; returns it or SG_PID_END. */
+static int leapfrog(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seogo_error *err) {
+  for (;;) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+      int rc = seek(kids[i], t, err);
+      if (rc) return rc;
+      if (kids[i]->pid == SG_PID_END) {
+        *out = SG_PID_END;
+        return SEOGO_OK;
+      }
+      if (kids[i]->pid != t) {
+        t = kids[i]->pid;
+        break;
+      }
+    }
+    if (i == n) {
+      *out = t;
+      return SEOGO_OK;
+    }
+  }
+}
+
+/* Phrase chains: kid i's occurrence must start 1 (or, after a Korean word, 1 or 2) positions
+ * after the end of a chain through kids 0 .. i-1. */
+static int phrase_occurrences(sg_matcher *m, seogo_error *err) {
+  size_t total = 0;
+  for (size_t i = 0; i < m->nkids; i++) total += m->kids[i]->nocc;
+  if (occ_reserve(m, 2 * total + 2)) return nomem(err);
+  sg_occ *cur = m->buf, *next = m->buf + total + 1;
+  size_t ncur = m->kids[0]->nocc;
+  memcpy(cur, m->kids[0]->occ, ncur * sizeof *cur);
+  for (size_t i = 1; i < m->nkids && ncur > 0; i++) {
+    const sg_matcher *kid = m->kids[i];
+    uint32_t max_gap = m->kids[i - 1]->korean ? 2 : 1;
+    size_t nnext = 0;
+    for (size_t k = 0; k < kid->nocc; k++) {
+      const sg_occ *o = &kid->occ[k];
+      int best = -1;
+      for (size_t c = 0; c < ncur; c++) {
+        if (o->start <= cur[c].end || o->start - cur[c].end > max_gap) continue;
+        if (best < 0 || cur[c].weight > cur[best].weight) best = (int)c;
+      }
+      if (best >= 0)
+        next[nnext++] = (sg_occ){cur[best].start, o->end, cur[best].weight + o->weight};
+    }
+    sg_occ *swap = cur;
+    cur = next;
+    next = swap;
+    ncur = nnext;
+  }
+  if (cur != m->buf) memmove(m->buf, cur, ncur * sizeof *cur);
+  for (size_t c = 0; c < ncur; c++) m->buf[c].weight /= (float)m->nkids;
+  m->occ = m->buf;
+  m->nocc = ncur;
+  return SEOGO_OK;
+}
+
+/* First occurrence of `kid` starting at or after `from`, or NULL. */
+static const sg_occ *first_from(const sg_matcher *kid, uint32_t from) {
+  size_t lo = 0, hi = kid->nocc;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (kid->occ[mid].start < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < kid->nocc ? &kid->occ[lo] : NULL;
+}
+
+/* NEAR windows: for each occurrence as the leftmost, the nearest following occurrence of every
+ * other kid; a window counts when the last start is at most `distance` after the first end. */
+static int near_occurrences(sg_matcher *m, seogo_error *err) {
+  size_t total = 0;
+  for (size_t i = 0; i < m->nkids; i++) total += m->kids[i]->nocc;
+  if (occ_reserve(m, total + 1)) return nomem(err);
+  m->nocc = 0;
+  for (size_t a = 0; a < m->nkids; a++) {
+    for (size_t k = 0; k < m->kids[a]->nocc; k++) {
+      const sg_occ *anchor = &m->kids[a]->occ[k];
+      uint32_t max_start = anchor->start, max_end = anchor->end, min_end = anchor->end;
+      float weight = anchor->weight;
+      int ok = 1;
+      for (size_t b = 0; b < m->nkids && ok; b++) {
+        if (b == a) continue;
+        const sg_occ *o = first_from(m->kids[b], anchor->start + (b < a ? 1 : 0));
+        if (!o) {
+          ok = 0;
+          break;
+        }
+        if (o->start > max_start) max_start = o->start;
+        if (o->end > max_end) max_end = o->end;
+        if (o->end < min_end) min_end = o->end;
+        weight += o->weight;
+      }
+      if (!ok || (max_start > min_end && max_start - min_end > m->distance)) continue;
+      m->buf[m->nocc++] = (sg_occ){anchor->start, max_end, weight / (float)m->nkids};
+    }
+  }
+  m->occ = m->buf;
+  return SEOGO_OK;
+}
+
+static int seek_positional_group(sg_matcher *m, uint32_t target, seogo_error *err) {
+  uint32_t t = target;
+  for (;;) {
+    int rc = leapfrog(m->kids, m->nkids, t, &t, err);
+    if (rc) return rc;
+    if (t == SG_PID_END) break;
+    rc = m->kind == M_PHRASE ? phrase_occurrences(m, err) : near_occurrences(m, err);
+    if (rc) return rc;
+    if (m->nocc > 0) {
+      m->pid = t;
+      return SEOGO_OK;
+    }
+    if (t == SG_PID_END - 1) break;
+    t++;
+  }
+  set_end(m);
+  return SEOGO_OK;
+}
+
+static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
+  uint32_t t = target;
+  for (;;) {
+    int rc = leapfrog(m->kids, m->npos, t, &t, err);
+    if (rc) return rc;
+    if (t == SG_PID_END) break;
+    int excluded = 0;
+    for (size_t i = m->npos; i < m->nkids && !excluded; i++) {
+      if ((rc = seek(m->kids[i], t, err))) return rc;
+      excluded = m->kids[i]->pid == t;
+    }
+    if (!excluded) {
+      m->pid = t;
+      return SEOGO_OK;
+    }
+    if (t == SG_PID_END - 1) break;
+    t++;
+  }
+  set_end(m);
+  return SEOGO_OK;
+}
+
+static int seek_or(sg_matcher *m, uint32_t target, seogo_error *err) {
+  uint32_t best = SG_PID_END;
+  for (size_t i = 0; i < m->nkids; i++) {
+    int rc = seek(m->kids[i], target, err);
+    if (rc) return rc;
+    if (m->kids[i]->pid < best) best = m->kids[i]->pid;
+  }
+  m->pid = best;
+  return SEOGO_OK;
+}
+
+static int seek_file(sg_matcher *m, uint32_t target) {
+  while (m->range_i < m->nranges && m->ranges[m->range_i].end <= target) m->range_i++;
+  if (m->range_i >= m->nranges) {
+    set_end(m);
+    return SEOGO_OK;
+  }
+  uint32_t first = m->ranges[m->range_i].first;
+  m->pid = first > target ? first : target;
+  return SEOGO_OK;
+}
+
+static int seek(sg_matcher *m, uint32_t target, seogo_error *err) {
+  if (m->pid == SG_PID_END || (m->pid >= target && m->pid != 0)) return SEOGO_OK;
+  if (target == SG_PID_END) {
+    set_end(m);
+    return SEOGO_OK;
+  }
+  switch (m->kind) {
+  case M_SEQ: return seek_seq(m, target, err);
+  case M_ALT: return seek_alt(m, target);
+  case M_PHRASE:
+  case M_NEAR: return seek_positional_group(m, target, err);
+  case M_AND: return seek_and(m, target, err);
+  case M_OR: return seek_or(m, target, err);
+  case M_FILE: return seek_file(m, target);
+  }
+  return SEOGO_OK;
+}
+
+static int rewind_matcher(sg_matcher *m, seogo_error *err) {
+  m->pid = 0;
+  m->nocc = 0;
+  m->rec_i = 0;
+  m->range_i = 0;
+  for (size_t i = 0; i < m->nterms; i++) {
+    int rc = sg_postings_rewind(&m->post[i], err);
+    if (rc) return rc;
+  }
+  for (size_t i = 0; i < m->nkids; i++) {
+    int rc = rewind_matcher(m->kids[i], err);
+    if (rc) return rc;
+  }
+  return SEOGO_OK;
+}
+
+/* ---- building: words to terms to matchers ---------------------------------------------------- */
+
+typedef struct builder {
+  sg_plan *plan;
+  sg_reader *r;
+  sg_analyzer *a;
+  sg_analysis an;
+  seogo_error *err;
+} builder;
+
+/* One word of an analyzed query text: tokens [first, first + n). */
+typedef struct piece {
+  size_t first, n;
+  int korean;
+} piece;
+
+static int is_korean_token(const sg_token *t) {
+  return (t->flags & (SEOGO_TERM_HANGUL | SEOGO_TERM_CJK)) != 0;
+}
+
+/* Splits the analyzed tokens into words: a new word at WORD_START or a position jump. */
+static size_t split_pieces(const sg_analysis *an, piece *out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < an->ntokens; i++) {
+    const sg_token *t = &an->tokens[i];
+    int starts = i == 0 || (t->flags & SEOGO_TERM_WORD_START) ||
+                 t->pos != an->tokens[i - 1].pos + 1 || is_korean_token(t) != out[n - 1].korean;
+    if (starts) {
+      if (n == max) break;
+      out[n++] = (piece){i, 1, is_korean_token(t)};
+    } else {
+      out[n - 1].n++;
+    }
+  }
+  return n;
+}
+
+static size_t utf8_char_len(const char *s, size_t n) {
+  utf8proc_int32_t cp;
+  utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)n, &cp);
+  return k > 0 ? (size_t)k : 1;
+}
+
+static int add_pattern(builder *b, sg_pattern_kind kind, const sg_token *toks, size_t n,
+                       const char *prefix, size_t prefix_len, int word_start) {
+  sg_plan *plan = b->plan;
+  sg_pattern *ps = realloc(plan->patterns, (plan->npatterns + 1) * sizeof *ps);
+  if (!ps) return nomem(b->err);
+  plan->patterns = ps;
+  sg_pattern *p = &ps[plan->npatterns];
+  memset(p, 0, sizeof *p);
+  p->kind = kind;
+  p->word_start = word_start;
+  p->unit = plan->nunits; /* the unit the enclosing word or group is about to become */
+  size_t count = prefix ? 1 : n;
+  p->terms = calloc(count, sizeof *p->terms);
+  p->lens = calloc(count, sizeof *p->lens);
+  if (!p->terms || !p->lens) {
+    free(p->terms);
+    free(p->lens);
+    return nomem(b->err);
+  }
+  plan->npatterns++;
+  p->nterms = count;
+  for (size_t i = 0; i < count; i++) {
+    const char *s = prefix ? prefix : sg_token_term(&b->an, &toks[i]);
+    size_t len = prefix ? prefix_len : toks[i].term_len;
+    p->terms[i] = malloc(len + 1);
+    if (!p->terms[i]) return nomem(b->err);
+    memcpy(p->terms[i], s, len);
+    p->terms[i][len] = '\0';
+    p->lens[i] = len;
+  }
+  return SEOGO_OK;
+}
+
+/* The piece as a sequence of its terms at consecutive positions. */
+static int build_seq(builder *b, const piece *pc, int word_start, const char *label,
+                     sg_matcher **out) {
+  sg_matcher *m = matcher_new(M_SEQ, label, strlen(label));
+  if (!m || !(m->post = calloc(pc->n, sizeof *m->post)) ||
+      !(m->at = calloc(pc->n, sizeof *m->at))) {
+    matcher_free(m);
+    return nomem(b->err);
+  }
+  m->korean = pc->korean;
+  m->word_start = word_start;
+  *out = m;
+  for (size_t i = 0; i < pc->n; i++) {
+    const sg_token *t = &b->an.tokens[pc->first + i];
+    int rc = sg_postings_open(&m->post[i], b->r, sg_token_term(&b->an, t), t->term_len, b->err);
+    m->nterms = i + 1;
+    if (rc) return rc;
+  }
+  return SEOGO_OK;
+}
+
+typedef struct expansion {
+  char **terms;
+  size_t *lens;
+  size_t n, cap;
+  int syllable;   /* accept only the character itself and bigrams starting with it */
+  size_t prefix_len;
+  int overflow;
+} expansion;
+
+static int collect_expansion(void *ctx, const char *term, size_t len) {
+  expansion *x = ctx;
+  if (x->syllable && len > x->prefix_len) {
+    size_t rest = len - x->prefix_len;
+    if (utf8_char_len(term + x->prefix_len, rest) != rest) return 0;
+  }
+  if (x->n == SG_EXPAND_MAX) {
+    x->overflow = 1;
+    return 1;
+  }
+  if (x->n == x->cap) {
+    size_t cap = x->cap ? 2 * x->cap : 64;
+    char **t = realloc(x->terms, cap * sizeof *t);
+    if (t) x->terms = t;
+    size_t *l = t ? realloc(x->lens, cap * sizeof *l) : NULL;
+    if (!l) return SEOGO_ENOMEM;
+    x->lens = l;
+    x->cap = cap;
+  }
+  if (!(x->terms[x->n] = malloc(len))) return SEOGO_ENOMEM;
+  memcpy(x->terms[x->n], term, len);
+  x->lens[x->n++] = len;
+  return 0;
+}
+
+static void expansion_free(expansion *x) {
+  for (size_t i = 0; i < x->n; i++) free(x->terms[i]);
+  free(x->terms);
+  free(x->lens);
+}
+
+static int rec_compare(const void *a, const void *b) {
+  const alt_rec *x = a, *y = b;
+  if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Appends every occurrence of one expanded term. A one-syllable query word counts its unigram
+ * as a whole word and the bigrams it starts as word prefixes (0.8) or compound parts (0.6). */
+static int read_expanded_term(builder *b, sg_matcher *m, const char *term, size_t len,
+                              int weighted, size_t *cap) {
+  sg_postings p;
+  int rc = sg_postings_open(&p, b->r, term, len, b->err);
+  int unigram = weighted && utf8_char_len(term, len) == len;
+  while (!rc && p.pid != SG_PID_END) {
+    size_t n;
+    const uint32_t *pos = sg_postings_positions(&p, &n);
+    for (size_t k = 0; k < n; k++) {
+      int ws = (pos[k] & SEOGO_TERM_WORD_START) != 0;
+      if (m->word_start && !ws) continue;
+      if (m->nrecs == *cap) {
+        size_t c = *cap ? 2 * *cap : 256;
+        alt_rec *r = realloc(m->recs, c * sizeof *r);
+        if (!r) {
+          rc = nomem(b->err);
+          break;
+        }
+        m->recs = r;
+        *cap = c;
+      }
+      float w = !weighted || unigram ? 1.0f : ws ? 0.8f : 0.6f;
+      m->recs[m->nrecs++] = (alt_rec){p.pid, pos[k] >> 2, w};
+    }
+    if (!rc) rc = sg_postings_seek(&p, p.pid + 1, b->err);
+  }
+  sg_postings_close(&p);
+  return rc;
+}
+
+/* A matcher over all terms starting with `prefix` (syllable: the character and its bigrams),
+ * their occurrences merged. */
+static int build_alt(builder *b, const char *prefix, size_t len, int syllable, int word_start,
+                     int column, const char *label, sg_matcher **out) {
+  expansion x = {.syllable = syllable, .prefix_len = len};
+  int rc = sg_reader_each_prefix(b->r, prefix, len, collect_expansion, &x, b->err);
+  if (rc == 1 && x.overflow) rc = SEOGO_OK;
+  if (rc == SEOGO_ENOMEM) rc = nomem(b->err);
+  if (!rc && x.overflow)
+    rc = sg_fail_at(b->err, SEOGO_ELIMIT, column,
+                    "'%s' matches more than %d terms: make the prefix longer", label,
+                    SG_EXPAND_MAX);
+  sg_matcher *m = rc ? NULL : matcher_new(M_ALT, label, strlen(label));
+  if (!rc && !m) rc = nomem(b->err);
+  if (m) {
+    m->korean = syllable;
+    m->word_start = word_start;
+    m->nexpanded = x.n;
+  }
+  size_t cap = 0;
+  for (size_t i = 0; !rc && i < x.n; i++)
+    rc = read_expanded_term(b, m, x.terms[i], x.lens[i], syllable, &cap);
+  expansion_free(&x);
+  if (!rc && m->nrecs) {
+    qsort(m->recs, m->nrecs, sizeof *m->recs, rec_compare);
+    if (!(m->alt_occ = malloc(m->nrecs * sizeof *m->alt_occ))) rc = nomem(b->err);
+    for (size_t i = 0; !rc && i < m->nrecs; i++)
+      m->alt_occ[i] = (sg_occ){m->recs[i].pos, m->recs[i].pos, m->recs[i].weight};
+  }
+  if (rc) {
+    matcher_free(m);
+    return rc;
+  }
+  *out = m;
+  return SEOGO_OK;
+}
+
+/* The prefix a Latin prefix query expands: the longest common prefix of the word's stem and
+ * its case-folded form, so that "technolog*" and "technology*" both reach the stem
+ * "technolog" and "policies*" reaches "polici". */
+static size_t latin_prefix(const char *stem, size_t stem_len, const char *orig, size_t orig_len,
+                           char *out) {
+  utf8proc_uint8_t *folded = NULL;
+  utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)orig, (utf8proc_ssize_t)orig_len,
+                                    &folded, UTF8PROC_CASEFOLD | UTF8PROC_COMPAT |
+                                                 UTF8PROC_COMPOSE | UTF8PROC_STABLE);
+  size_t common = 0;
+  if (n > 0)
+    while (common < stem_len && common < (size_t)n && stem[common] == (char)folded[common])
+      common++;
+  free(folded);
+  while (common > 0 && common < stem_len && ((unsigned char)stem[common] & 0xC0) == 0x80)
+    common--;
+  if (common == 0) common = stem_len;
+  memcpy(out, stem, common);
+  return common;
+}
+
+/* One word (piece) of the query: Korean bigram sequence, a one-syllable word, a Latin or number
+ * term, or with `prefix` the terms it begins. Registers its highlight pattern when scored. */
+static int build_piece(builder *b, const piece *pc, int prefix, int scored, int column,
+                       const char *query_text, sg_matcher **out) {
+  const sg_token *t0 = &b->an.tokens[pc->first];
+  const char *term = sg_token_term(&b->an, t0);
+  int syllable = pc->korean && pc->n == 1 && utf8_char_len(term, t0->term_len) == t0->term_len;
+  char label[SG_MAX_TERM_BYTES * 4 + 8];
+  size_t label_len = 0;
+  for (size_t i = 0; i < pc->n && label_len + SG_MAX_TERM_BYTES + 2 < sizeof label; i++) {
+    const sg_token *t = &b->an.tokens[pc->first + i];
+    if (i) label[label_len++] = ' ';
+    memcpy(label + label_len, sg_token_term(&b->an, t), t->term_len);
+    label_len += t->term_len;
+  }
+  if (prefix && !pc->korean) {
+    char p[SG_MAX_TERM_BYTES];
+    size_t plen = latin_prefix(term, t0->term_len, query_text + t0->start, t0->end - t0->start, p);
+    memcpy(label, p, plen);
+    label_len = plen;
+    strcpy(label + label_len, "*");
+    int rc = build_alt(b, p, plen, 0, 0, column, label, out);
+    if (!rc && scored) rc = add_pattern(b, SG_PAT_PREFIX, NULL, 0, p, plen, 0);
+    return rc;
+  }
+  if (prefix) label[label_len++] = '*';
+  label[label_len] = '\0';
+  if (syllable) {
+    int rc = build_alt(b, term, t0->term_len, 1, prefix, column, label, out);
+    if (!rc && scored) rc = add_pattern(b, SG_PAT_SYLLABLE, t0, 1, NULL, 0, prefix);
+    return rc;
+  }
+  int rc = build_seq(b, pc, prefix && pc->korean, label, out);
+  if (!rc && scored) rc = add_pattern(b, SG_PAT_SEQ, t0, pc->n, NULL, 0, prefix && pc->korean);
+  return rc;
+}
+
+#define MAX_PIECES 256
+
+/* A word, prefix or phrase: its pieces, joined as a phrase when there are several. */
+static int build_text(builder *b, const sg_qnode *q, int scored, sg_matcher **out) {
+  *out = NULL;
+  int rc = sg_analyze(b->a, q->text, q->len, SG_ANALYZE_QUERY, &b->an, b->err);
+  if (rc) return rc;
+  piece pieces[MAX_PIECES];
+  size_t n = split_pieces(&b->an, pieces, MAX_PIECES);
+  if (n == 0) return SEOGO_OK;
+  sg_matcher *phrase = NULL;
+  if (n > 1) {
+    phrase = matcher_new(M_PHRASE, q->text, q->len);
+    if (!phrase) return nomem(b->err);
+  }
+  for (size_t i = 0; i < n; i++) {
+    sg_matcher *m = NULL;
+    int prefix = q->kind == SG_Q_PREFIX && i == n - 1;
+    rc = build_piece(b, &pieces[i], prefix, scored, q->column, q->text, &m);
+    if (!rc && phrase && add_kid(phrase, m)) rc = nomem(b->err);
+    if (rc) {
+      if (phrase != m) matcher_free(m);
+      matcher_free(phrase);
+      return rc;
+    }
+    if (!phrase) *out = m;
+  }
+  if (phrase) {
+    phrase->korean = phrase->kids[n - 1]->korean;
+    *out = phrase;
+  }
+  return SEOGO_OK;
+}
+
+static int add_unit(builder *b, sg_matcher *m, const char *label, int grouped) {
+  sg_plan *plan = b->plan;
+  sg_unit **units = realloc(plan->units, (plan->nunits + 1) * sizeof *units);
+  if (!units) return nomem(b->err);
+  plan->units = units;
+  sg_unit *u = calloc(1, sizeof *u);
+  if (!u || !(u->label = strdup(label))) {
+    free(u);
+    return nomem(b->err);
+  }
+  u->m = m;
+  m->unit = u;
+  u->grouped = grouped;
+  u->from_term = m->kind == M_SEQ && m->nterms == 1 && !m->word_start;
+  units[plan->nunits++] = u;
+  return SEOGO_OK;
+}
+
+static int build(builder *b, const sg_qnode *q, int scored, sg_matcher **out);
+
+static int build_near(builder *b, const sg_qnode *q, int scored, sg_matcher **out) {
+  sg_matcher *near = matcher_new(M_NEAR, "NEAR", 4);
+  if (!near) return nomem(b->err);
+  near->distance = q->distance;
+  sg_buf label = {0};
+  int rc = sg_qnode_format(q, &label) || sg_buf_putc(&label, 0) ? nomem(b->err) : SEOGO_OK;
+  if (!rc) {
+    free(near->label);
+    near->label = (char *)label.data;
+  } else {
+    sg_buf_free(&label);
+  }
+  for (size_t i = 0; !rc && i < q->nkids; i++) {
+    sg_matcher *kid = NULL;
+    rc = build_text(b, q->kids[i], scored, &kid);
+    if (!rc && kid && add_kid(near, kid)) {
+      matcher_free(kid);
+      rc = nomem(b->err);
+    }
+  }
+  if (rc || near->nkids < 2) {
+    /* fewer than two searchable words: the one left is searched alone */
+    sg_matcher *only = !rc && near->nkids == 1 ? near->kids[0] : NULL;
+    if (only) near->nkids = 0;
+    matcher_free(near);
+    *out = only;
+    return rc;
+  }
+  *out = near;
+  return SEOGO_OK;
+}
+
+typedef struct file_ctx {
+  const char *glob;
+  pid_range *ranges;
+  size_t n, cap;
+} file_ctx;
+
+static int path_matches(const char *glob, const char *path) {
+  if (fnmatch(glob, path, 0) == 0) return 1;
+  const char *base = strrchr(path, '/');
+  return base && fnmatch(glob, base + 1, 0) == 0;
+}
+
+static int collect_file(void *ctx, uint32_t doc_id, const sg_doc *d) {
+  file_ctx *f = ctx;
+  char path[4096];
+  if (d->path_len >= sizeof path || d->npassages == 0) return 0;
+  memcpy(path, d->path, d->path_len);
+  path[d->path_len] = '\0';
+  if (!path_matches(f->glob, path)) return 0;
+  if (d->first_pid == 0 || d->first_pid > SG_PID_END - 1 - d->npassages) return 0;
+  if (f->n == f->cap) {
+    size_t cap = f->cap ? 2 * f->cap : 16;
+    pid_range *r = realloc(f->ranges, cap * sizeof *r);
+    if (!r) return SEOGO_ENOMEM;
+    f->ranges = r;
+    f->cap = cap;
+  }
+  f->ranges[f->n++] = (pid_range){d->first_pid, d->first_pid + d->npassages};
+  return 0;
+}
+
+static int range_compare(const void *a, const void *b) {
+  const pid_range *x = a, *y = b;
+  return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int build_file(builder *b, const sg_qnode *q, sg_matcher **out) {
+  file_ctx f = {.glob = q->text};
+  int rc = sg_reader_each_doc(b->r, collect_file, &f, b->err);
+  if (rc == SEOGO_ENOMEM) rc = nomem(b->err);
+  sg_matcher *m = rc ? NULL : matcher_new(M_FILE, q->text, q->len);
+  if (!rc && !m) rc = nomem(b->err);
+  if (rc) {
+    free(f.ranges);
+    return rc;
+  }
+  qsort(f.ranges, f.n, sizeof *f.ranges, range_compare);
+  m->ranges = f.ranges;
+  m->nranges = f.n;
+  *out = m;
+  return SEOGO_OK;
+}
+
+static int not_alone(builder *b, int column) {
+  return sg_fail_at(b->err, SEOGO_EQUERY, column,
+                    "NOT needs a word to exclude from, e.g. 반도체 NOT 중국");
+}
+
+static int build_bool(builder *b, const sg_qnode *q, int scored, sg_matcher **out) {
+  int is_and = q->kind == SG_Q_AND;
+  sg_matcher *m = matcher_new(is_and ? M_AND : M_OR, is_and ? "AND" : "OR", is_and ? 3 : 2);
+  sg_matcher **neg = calloc(q->nkids, sizeof *neg);
+  size_t nneg = 0;
+  int rc = m && neg ? SEOGO_OK : nomem(b->err);
+  int not_column = 0;
+  for (size_t i = 0; !rc && i < q->nkids; i++) {
+    const sg_qnode *kid = q->kids[i];
+    sg_matcher *km = NULL;
+    if (kid->kind == SG_Q_NOT) {
+      if (!is_and) {
+        rc = sg_fail_at(b->err, SEOGO_EQUERY, kid->column,
+                        "NOT cannot stand inside OR: write (a OR b) NOT c");
+        break;
+      }
+      if (!not_column) not_column = kid->column;
+      rc = build(b, kid->kids[0], 0, &km);
+      if (km) neg[nneg++] = km;
+      continue;
+    }
+    rc = build(b, kid, scored, &km);
+    if (!rc && km && add_kid(m, km)) {
+      matcher_free(km);
+      rc = nomem(b->err);
+    }
+  }
+  if (m) m->npos = m->nkids;
+  for (size_t i = 0; !rc && i < nneg; i++) {
+    if (add_kid(m, neg[i])) rc = nomem(b->err);
+    else neg[i] = NULL;
+  }
+  for (size_t i = 0; i < nneg; i++) matcher_free(neg[i]);
+  free(neg);
+  if (!rc && m->npos == 0 && m->nkids > 0) rc = not_alone(b, not_column);
+  if (rc || m->nkids <= 1) {
+    sg_matcher *only = !rc && m->nkids == 1 ? m->kids[0] : NULL;
+    if (only) m->nkids = 0;
+    matcher_free(m);
+    *out = only;
+    return rc;
+  }
+  *out = m;
+  return SEOGO_OK;
+}
+
+/* Builds q's matcher into *out (NULL when q has no searchable word). `scored` is false under
+ * NOT: excluded words are matched but neither scored nor highlighted. */
+static int build(builder *b, const sg_qnode *q, int scored, sg_matcher **out) {
+  *out = NULL;
+  int rc;
+  switch (q->kind) {
+  case SG_Q_WORD:
+  case SG_Q_PREFIX:
+  case SG_Q_PHRASE:
+    rc = build_text(b, q, scored, out);
+    if (!rc && *out && scored) {
+      sg_buf label = {0};
+      rc = sg_qnode_format(q, &label) || sg_buf_putc(&label, 0) ? nomem(b->err) : SEOGO_OK;
+      if (!rc)
+        rc = add_unit(b, *out, (char *)label.data,
+                      q->kind == SG_Q_PHRASE && (*out)->kind == M_PHRASE);
+      sg_buf_free(&label);
+    }
+    return rc;
+  case SG_Q_NEAR:
+    rc = build_near(b, q, scored, out);
+    if (!rc && *out && scored) rc = add_unit(b, *out, (*out)->label, (*out)->kind == M_NEAR);
+    return rc;
+  case SG_Q_FILE: return build_file(b, q, out);
+  case SG_Q_AND:
+  case SG_Q_OR: return build_bool(b, q, scored, out);
+  case SG_Q_NOT: return not_alone(b, q->column);
+  }
+  return SEOGO_OK;
+}
+
+/* ---- explain: the analyzed tree ----------------------------------------------------------- */
+
+static int put(sg_buf *b, const char *s) { return sg_buf_append(b, s, strlen(s)); }
+
+static int describe(const sg_matcher *m, sg_buf *out, int negated) {
+  char tmp[64];
+  int rc = 0;
+  switch (m->kind) {
+  case M_SEQ:
+    rc = put(out, m->label);
+    if (m->nterms > 1 || m->korean) rc = rc || put(out, m->korean ? "{korean word}" : "{seq}");
+    return rc;
+  case M_ALT:
+    snprintf(tmp, sizeof tmp, "{%zu terms}", m->nexpanded);
+    return put(out, m->label) || put(out, tmp);
+  case M_FILE:
+    snprintf(tmp, sizeof tmp, "{%zu documents}", m->nranges);
+    return put(out, "file:") || put(out, m->label) || put(out, tmp);
+  case M_PHRASE: rc = put(out, "PHRASE("); break;
+  case M_NEAR: rc = put(out, "NEAR("); break;
+  case M_AND: rc = put(out, "AND("); break;
+  case M_OR: rc = put(out, "OR("); break;
+  }
+  for (size_t i = 0; !rc && i < m->nkids; i++) {
+    int excluded = m->kind == M_AND && i >= m->npos;
+    if (i) rc = put(out, ", ");
+    if (!rc && excluded) rc = put(out, "NOT ");
+    if (!rc) rc = describe(m->kids[i], out, negated || excluded);
+  }
+  if (!rc && m->kind == M_NEAR) {
+    snprintf(tmp, sizeof tmp, "; within %u", (unsigned)m->distance);
+    rc = put(out, tmp);
+  }
+  return rc || put(out, ")");
+}
+
+/* ---- the plan ------------------------------------------------------------------------------ */
+
+int sg_plan_build(sg_plan *plan, const sg_qnode *query, sg_reader *r, sg_analyzer *a,
+                  seogo_error *err) {
+  memset(plan, 0, sizeof *plan);
+  builder b = {.plan = plan, .r = r, .a = a, .err = err};
+  sg_analysis_init(&b.an);
+  int rc = build(&b, query, 1, &plan->root);
+  sg_analysis_free(&b.an);
+  if (!rc && !plan->root)
+    rc = sg_fail_at(err, SEOGO_EQUERY, 1, "the query has no searchable words");
+  if (!rc && describe(plan->root, &plan->explain, 0)) rc = nomem(err);
+  if (rc) sg_plan_free(plan);
+  return rc;
+}
+
+void sg_plan_free(sg_plan *plan) {
+  matcher_free(plan->root);
+  for (size_t i = 0; i < plan->nunits; i++) {
+    free(plan->units[i]->label);
+    free(plan->units[i]);
+  }
+  free(plan->units);
+  for (size_t i = 0; i < plan->npatterns; i++) {
+    for (size_t j = 0; j < plan->patterns[i].nterms; j++)
+      if (plan->patterns[i].terms) free(plan->patterns[i].terms[j]);
+    free(plan->patterns[i].terms);
+    free(plan->patterns[i].lens);
+  }
+  free(plan->patterns);
+  sg_buf_free(&plan->explain);
+  memset(plan, 0, sizeof *plan);
+}
+
+static int unit_df(sg_unit *u, sg_reader *r, seogo_error *err) {
+  sg_matcher *m = u->m;
+  if (u->from_term) {
+    sg_term_info info;
+    int rc = sg_reader_term(r, m->post[0].term, m->post[0].term_len, &info, err);
+    if (rc == SEOGO_NOTFOUND) info.df = 0;
+    else if (rc) return rc;
+    u->df = info.df;
+    return SEOGO_OK;
+  }
+  /* a word of several terms, a phrase or a NEAR group: count the passages where it occurs */
+  u->df = 0;
+  uint32_t t = 1;
+  for (;;) {
+    int rc = seek(m, t, err);
+    if (rc) return rc;
+    if (m->pid == SG_PID_END) break;
+    u->df++;
+    t = m->pid + 1;
+  }
+  return rewind_matcher(m, err);
+}
+
+int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err) {
+  double n = (double)r->stats.passages;
+  for (size_t i = 0; i < plan->nunits; i++) {
+    sg_unit *u = plan->units[i];
+    int rc = unit_df(u, r, err);
+    if (rc) return rc;
+    u->idf = sg_idf(n, (double)u->df);
+  }
+  return SEOGO_OK;
+}
+
+int sg_plan_next(sg_plan *plan, uint32_t target, uint32_t *pid, seogo_error *err) {
+  if (target == 0) target = 1;
+  int rc = seek(plan->root, target, err);
+  *pid = rc ? SG_PID_END : plan->root->pid;
+  return rc;
+}
+
+/* Marks the units that take part in the match at pid: only matched branches are walked, since
+ * a matcher in a failed branch may stand on pid by coincidence. */
+static void collect(sg_matcher *m, uint32_t pid) {
+  if (m->pid != pid) return;
+  if (m->unit) {
+    sg_unit *u = m->unit;
+    u->present = m->nocc > 0;
+    for (size_t k = 0; k < m->nocc; k++) u->tf += m->occ[k].weight;
+    return;
+  }
+  size_t n = m->kind == M_AND ? m->npos : m->kind == M_OR ? m->nkids : 0;
+  for (size_t i = 0; i < n; i++) collect(m->kids[i], pid);
+}
+
+void sg_plan_collect(sg_plan *plan, uint32_t pid) {
+  for (size_t i = 0; i < plan->nunits; i++) {
+    plan->units[i]->present = 0;
+    plan->units[i]->tf = 0;
+  }
+  if (pid != SG_PID_END) collect(plan->root, pid);
+}
+
+const sg_occ *sg_unit_occurrences(const sg_unit *u, size_t *n) {
+  *n = u->present ? u->m->nocc : 0;
+  return u->m->occ;
+}
+
+int sg_unit_korean(const sg_unit *u) { return u->m->korean; }
+
+int sg_plan_rewind(sg_plan *plan, seogo_error *err) { return rewind_matcher(plan->root, err); }

@@ -1,0 +1,286 @@
+/* reader.c - reading one consistent snapshot of the index for a search: term, passage,
+ * document, text and norm lookups, and postings cursors that skip blocks by their headers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "searcher.h"
+
+static int corrupt(seogo_error *err, const char *what) {
+  return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: %s", what);
+}
+
+int sg_reader_begin(sg_reader *r, seogo_index *index, seogo_error *err) {
+  memset(r, 0, sizeof *r);
+  if (!index || !index->store) return sg_fail(err, SEOGO_EINVAL, "index handle is NULL");
+  r->store = index->store;
+  int rc = sg_store_read_begin(r->store, &r->txn, err);
+  if (rc) return rc;
+  if ((rc = sg_store_get_stats(r->store, r->txn, &r->stats, err))) {
+    sg_reader_end(r);
+    return rc;
+  }
+  return SEOGO_OK;
+}
+
+void sg_reader_end(sg_reader *r) {
+  if (r->txn) sg_store_read_end(r->store, r->txn);
+  r->txn = NULL;
+}
+
+/* mdb_get with LMDB's errors mapped; SEOGO_NOTFOUND for a missing key. */
+static int get(sg_reader *r, MDB_dbi dbi, const void *key, size_t klen, MDB_val *val,
+               const char *what, seogo_error *err) {
+  MDB_val k = {klen, (void *)key};
+  int rc = mdb_get(r->txn, dbi, &k, val);
+  if (rc == MDB_NOTFOUND) return SEOGO_NOTFOUND;
+  if (rc) return sg_store_mdb_error(rc, what, err);
+  return SEOGO_OK;
+}
+
+static int get_by_id(sg_reader *r, MDB_dbi dbi, uint32_t id, MDB_val *val, const char *what,
+                     seogo_error *err) {
+  unsigned char key[4];
+  sg_put_be32(key, id);
+  return get(r, dbi, key, sizeof key, val, what, err);
+}
+
+int sg_reader_term(sg_reader *r, const char *term, size_t len, sg_term_info *out,
+                   seogo_error *err) {
+  MDB_val v;
+  if (len == 0) return SEOGO_NOTFOUND;
+  int rc = get(r, r->store->terms, term, len, &v, "terms", err);
+  if (rc) return rc;
+  return sg_term_decode(v.mv_data, v.mv_size, out, err);
+}
+
+int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
+                          int (*fn)(void *ctx, const char *term, size_t len), void *ctx,
+                          seogo_error *err) {
+  MDB_cursor *cur;
+  int rc = mdb_cursor_open(r->txn, r->store->terms, &cur);
+  if (rc) return sg_store_mdb_error(rc, "terms", err);
+  MDB_val k = {len, (void *)prefix}, v;
+  int stop = 0;
+  rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+  while (rc == 0 && k.mv_size >= len && memcmp(k.mv_data, prefix, len) == 0) {
+    if ((stop = fn(ctx, k.mv_data, k.mv_size))) break;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+  }
+  mdb_cursor_close(cur);
+  if (stop) return stop;
+  if (rc && rc != MDB_NOTFOUND) return sg_store_mdb_error(rc, "terms", err);
+  return SEOGO_OK;
+}
+
+int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
+  MDB_val v;
+  int rc = get_by_id(r, r->store->passages, pid, &v, "passages", err);
+  if (rc) return rc;
+  if ((rc = sg_passage_decode(v.mv_data, v.mv_size, out, err))) return rc;
+  if (out->start > out->end || out->line_start > out->line_end || out->line_start == 0)
+    return corrupt(err, "a passage record has an inverted range");
+  return SEOGO_OK;
+}
+
+int sg_reader_doc(sg_reader *r, uint32_t doc_id, sg_doc *out, seogo_error *err) {
+  MDB_val v;
+  int rc = get_by_id(r, r->store->docs, doc_id, &v, "docs", err);
+  if (rc) return rc;
+  return sg_doc_decode(v.mv_data, v.mv_size, out, err);
+}
+
+int sg_reader_each_doc(sg_reader *r, int (*fn)(void *ctx, uint32_t doc_id, const sg_doc *d),
+                       void *ctx, seogo_error *err) {
+  MDB_cursor *cur;
+  int rc = mdb_cursor_open(r->txn, r->store->docs, &cur);
+  if (rc) return sg_store_mdb_error(rc, "docs", err);
+  MDB_val k, v;
+  int status = SEOGO_OK;
+  for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+    sg_doc d;
+    if (k.mv_size != 4) {
+      status = corrupt(err, "a document key is not 4 bytes");
+      break;
+    }
+    if ((status = sg_doc_decode(v.mv_data, v.mv_size, &d, err))) break;
+    if ((status = fn(ctx, sg_get_be32(k.mv_data), &d))) break;
+  }
+  mdb_cursor_close(cur);
+  if (status) return status;
+  if (rc && rc != MDB_NOTFOUND) return sg_store_mdb_error(rc, "docs", err);
+  return SEOGO_OK;
+}
+
+int sg_reader_text(sg_reader *r, uint32_t doc_id, const char **text, size_t *len,
+                   seogo_error *err) {
+  MDB_val v;
+  int rc = get_by_id(r, r->store->text, doc_id, &v, "text", err);
+  if (rc == SEOGO_NOTFOUND) return corrupt(err, "a document has no stored text");
+  if (rc) return rc;
+  *text = v.mv_data;
+  *len = v.mv_size;
+  return SEOGO_OK;
+}
+
+int sg_reader_norm(sg_reader *r, uint32_t pid, uint32_t *length, seogo_error *err) {
+  uint32_t key = pid / SG_NORMS_PER_KEY;
+  if (!r->norms_valid || r->norms_key != key) {
+    MDB_val v;
+    int rc = get_by_id(r, r->store->norms, key, &v, "norms", err);
+    if (rc == SEOGO_NOTFOUND) memset(r->norms, 0, sizeof r->norms);
+    else if (rc) return rc;
+    else if (v.mv_size != sizeof r->norms) return corrupt(err, "a norms record has a bad size");
+    else memcpy(r->norms, v.mv_data, sizeof r->norms);
+    r->norms_key = key;
+    r->norms_valid = 1;
+  }
+  size_t i = (pid % SG_NORMS_PER_KEY) * 2;
+  *length = (uint32_t)r->norms[i] | (uint32_t)r->norms[i + 1] << 8;
+  return SEOGO_OK;
+}
+
+/* ---- postings cursors -------------------------------------------------------------------- */
+
+static void postings_exhausted(sg_postings *p) {
+  p->loaded = 0;
+  p->pid = SG_PID_END;
+}
+
+/* Whether an LMDB key is one of this term's blocks; sets *first_pid. */
+static int key_is_ours(const sg_postings *p, const MDB_val *k, uint32_t *first_pid) {
+  size_t tlen;
+  if (sg_postings_key_parse(k->mv_data, k->mv_size, &tlen, first_pid)) return 0;
+  return tlen == p->term_len && memcmp(k->mv_data, p->term, tlen) == 0;
+}
+
+/* Decodes the block the LMDB cursor stands on and moves to its first pid >= target. A block
+ * starting below the previous one's end would send the cursor backwards: corrupt. */
+static int load_block(sg_postings *p, const MDB_val *k, const MDB_val *v, uint32_t target,
+                      seogo_error *err) {
+  uint32_t first;
+  if (!key_is_ours(p, k, &first)) {
+    postings_exhausted(p);
+    return SEOGO_OK;
+  }
+  if (p->loaded && first <= p->block.last_pid)
+    return corrupt(err, "postings blocks of a term overlap");
+  int rc = sg_block_decode(v->mv_data, v->mv_size, first, &p->block, err);
+  if (rc) {
+    postings_exhausted(p);
+    return rc;
+  }
+  p->loaded = 1;
+  p->idx = 0;
+  while (p->idx < p->block.count && p->block.pids[p->idx] < target) p->idx++;
+  p->pid = p->idx < p->block.count ? p->block.pids[p->idx] : SG_PID_END;
+  return SEOGO_OK;
+}
+
+static int cursor_get(sg_postings *p, MDB_val *k, MDB_val *v, MDB_cursor_op op, int *found,
+                      seogo_error *err) {
+  int rc = mdb_cursor_get(p->cur, k, v, op);
+  *found = rc == 0;
+  if (rc && rc != MDB_NOTFOUND) return sg_store_mdb_error(rc, "postings", err);
+  return SEOGO_OK;
+}
+
+/* Positions the LMDB cursor on the block that holds the first pid >= target: the last block
+ * starting at or before target if it reaches target, else the next one. */
+static int find_block(sg_postings *p, uint32_t target, MDB_val *k, MDB_val *v, int *found,
+                      seogo_error *err) {
+  sg_buf key = {0};
+  if (sg_postings_key(&key, p->term, p->term_len, target))
+    return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  k->mv_size = key.len;
+  k->mv_data = key.data;
+  int rc = cursor_get(p, k, v, MDB_SET_RANGE, found, err);
+  uint32_t first = 0;
+  int exact = !rc && *found && key_is_ours(p, k, &first) && first == target;
+  sg_buf_free(&key);
+  if (rc || exact) return rc;
+  MDB_val pk, pv;
+  int prev_found;
+  rc = cursor_get(p, &pk, &pv, *found ? MDB_PREV : MDB_LAST, &prev_found, err);
+  if (rc) return rc;
+  if (prev_found && key_is_ours(p, &pk, &first)) {
+    uint32_t count, last, max_tf;
+    if ((rc = sg_block_peek(pv.mv_data, pv.mv_size, first, &count, &last, &max_tf, err)))
+      return rc;
+    if (last >= target && (!p->loaded || first > p->block.last_pid)) {
+      *k = pk;
+      *v = pv;
+      *found = 1;
+      return SEOGO_OK;
+    }
+  }
+  if (!prev_found) return cursor_get(p, k, v, MDB_FIRST, found, err);
+  return cursor_get(p, k, v, MDB_NEXT, found, err);
+}
+
+int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err) {
+  if (p->pid == SG_PID_END || p->pid >= target) return SEOGO_OK;
+  if (p->loaded && target <= p->block.last_pid) {
+    while (p->block.pids[p->idx] < target) p->idx++;
+    p->pid = p->block.pids[p->idx];
+    return SEOGO_OK;
+  }
+  /* the next block is the common case; jump only when its header says it ends too early */
+  MDB_val k, v;
+  int found;
+  int rc = cursor_get(p, &k, &v, MDB_NEXT, &found, err);
+  if (rc) return rc;
+  uint32_t first, count, last, max_tf;
+  if (found && key_is_ours(p, &k, &first)) {
+    if ((rc = sg_block_peek(v.mv_data, v.mv_size, first, &count, &last, &max_tf, err)))
+      return rc;
+    if (last < target && (rc = find_block(p, target, &k, &v, &found, err))) return rc;
+  }
+  if (!found) {
+    postings_exhausted(p);
+    return SEOGO_OK;
+  }
+  if ((rc = load_block(p, &k, &v, target, err))) return rc;
+  /* a corrupt header can claim a last pid that the block does not reach */
+  if (p->pid == SG_PID_END && p->loaded) return corrupt(err, "postings block header lies");
+  return SEOGO_OK;
+}
+
+int sg_postings_rewind(sg_postings *p, seogo_error *err) {
+  p->loaded = 0;
+  p->pid = 0;
+  MDB_val k, v;
+  int found;
+  int rc = find_block(p, 0, &k, &v, &found, err);
+  if (rc) return rc;
+  if (!found) {
+    postings_exhausted(p);
+    return SEOGO_OK;
+  }
+  return load_block(p, &k, &v, 0, err);
+}
+
+int sg_postings_open(sg_postings *p, sg_reader *r, const char *term, size_t len,
+                     seogo_error *err) {
+  memset(p, 0, sizeof *p);
+  sg_block_init(&p->block);
+  p->reader = r;
+  p->pid = SG_PID_END;
+  p->term = malloc(len ? len : 1);
+  if (!p->term) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  memcpy(p->term, term, len);
+  p->term_len = len;
+  int rc = mdb_cursor_open(r->txn, r->store->postings, &p->cur);
+  if (rc) {
+    p->cur = NULL;
+    return sg_store_mdb_error(rc, "postings", err);
+  }
+  return sg_postings_rewind(p, err);
+}
+
+void sg_postings_close(sg_postings *p) {
+  if (p->cur) mdb_cursor_close(p->cur);
+  sg_block_free(&p->block);
+  free(p->term);
+  memset(p, 0, sizeof *p);
+}

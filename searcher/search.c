@@ -1,0 +1,340 @@
+/* search.c - the search API: seogo_search() runs parse, plan, evaluation and ranking in one
+ * read snapshot and fills the results (hits, snippets, explanation) it hands back. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "searcher.h"
+
+struct seogo_results {
+  seogo_hit *hits;
+  size_t count;
+  uint64_t total;
+  char *explain;
+};
+
+void seogo_search_options_init(seogo_search_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->limit = 10;
+  o->offset = 0;
+  o->group = 0;
+  o->snippets = 1;
+  o->snippet_chars = 240;
+  o->k1 = 1.2;
+  o->b = 0.75;
+  o->explain = 0;
+}
+
+size_t seogo_results_count(const seogo_results *r) { return r ? r->count : 0; }
+
+uint64_t seogo_results_total(const seogo_results *r) { return r ? r->total : 0; }
+
+const seogo_hit *seogo_results_hit(const seogo_results *r, size_t i) {
+  return r && i < r->count ? &r->hits[i] : NULL;
+}
+
+const char *seogo_results_explain(const seogo_results *r) { return r ? r->explain : NULL; }
+
+void seogo_results_free(seogo_results *r) {
+  if (!r) return;
+  for (size_t i = 0; i < r->count; i++) {
+    free((char *)r->hits[i].path);
+    free((char *)r->hits[i].snippet);
+    free((seogo_range *)r->hits[i].highlights);
+  }
+  free(r->hits);
+  free(r->explain);
+  free(r);
+}
+
+static int nomem(seogo_error *err) { return sg_fail(err, SEOGO_ENOMEM, "out of memory"); }
+
+static int appendf(sg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int appendf(sg_buf *b, const char *fmt, ...) {
+  char tmp[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+  va_end(ap);
+  if (n < 0) return -1;
+  return sg_buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+static int check_options(const seogo_search_options *o, seogo_error *err) {
+  if (!(o->k1 >= 0 && o->k1 <= 100))
+    return sg_fail(err, SEOGO_EINVAL, "k1 must be between 0 and 100 (got %g)", o->k1);
+  if (!(o->b >= 0 && o->b <= 1))
+    return sg_fail(err, SEOGO_EINVAL, "b must be between 0 and 1 (got %g)", o->b);
+  if (o->snippets && o->snippet_chars == 0)
+    return sg_fail(err, SEOGO_EINVAL, "snippet_chars must be at least 1");
+  return SEOGO_OK;
+}
+
+/* Everything one search holds. */
+typedef struct search {
+  seogo_index *index;
+  seogo_search_options opt;
+  sg_reader reader;
+  int reading;
+  sg_analyzer *analyzer;
+  sg_qnode *query;
+  sg_plan plan;
+  int planned;
+  sg_rank_params params;
+  sg_topk top;
+  uint64_t total;
+  seogo_error *err;
+} search;
+
+/* ---- evaluation and ranking ------------------------------------------------------------ */
+
+/* The document whose passages the scan is in (passages of a document are contiguous). */
+typedef struct doc_span {
+  uint32_t doc_id, first, end;
+  int valid;
+} doc_span;
+
+static int doc_of(search *s, uint32_t pid, doc_span *span) {
+  if (span->valid && pid >= span->first && pid < span->end) return SEOGO_OK;
+  sg_passage p;
+  sg_doc d;
+  int rc = sg_reader_passage(&s->reader, pid, &p, s->err);
+  if (rc == SEOGO_NOTFOUND)
+    return sg_fail(s->err, SEOGO_ECORRUPT, "index is corrupt: passage %u has no record",
+                   (unsigned)pid);
+  if (rc || (rc = sg_reader_doc(&s->reader, p.doc_id, &d, s->err))) {
+    if (rc == SEOGO_NOTFOUND)
+      rc = sg_fail(s->err, SEOGO_ECORRUPT, "index is corrupt: passage %u has no document",
+                   (unsigned)pid);
+    return rc;
+  }
+  span->doc_id = p.doc_id;
+  span->valid = 1;
+  span->first = d.first_pid;
+  span->end = d.first_pid + d.npassages;
+  if (pid < span->first || pid >= span->end) { /* inconsistent records: one passage alone */
+    span->first = pid;
+    span->end = pid + 1;
+  }
+  return SEOGO_OK;
+}
+
+static int push(search *s, const sg_scored *hit) {
+  s->total++;
+  return sg_topk_push(&s->top, hit) ? nomem(s->err) : SEOGO_OK;
+}
+
+/* Walks every matching passage in id order, scoring each into the top-k (with grouping, each
+ * document's best passage). */
+static int run(search *s) {
+  doc_span span = {0};
+  sg_scored best = {0};
+  int have_best = 0;
+  uint32_t target = 1;
+  while (target != SG_PID_END) {
+    uint32_t pid, dl;
+    int rc = sg_plan_next(&s->plan, target, &pid, s->err);
+    if (rc) return rc;
+    if (pid == SG_PID_END) break;
+    target = pid + 1;
+    if ((rc = sg_reader_norm(&s->reader, pid, &dl, s->err))) return rc;
+    if (dl == 0) continue; /* removed passage */
+    sg_plan_collect(&s->plan, pid);
+    sg_scored hit = {sg_score_passage(&s->plan, &s->params, dl, NULL), pid, 0};
+    if (!s->opt.group) {
+      if ((rc = push(s, &hit))) return rc;
+      continue;
+    }
+    uint32_t prev_doc = span.valid ? span.doc_id : 0;
+    if ((rc = doc_of(s, pid, &span))) return rc;
+    hit.doc_id = span.doc_id;
+    if (have_best && span.doc_id != prev_doc) {
+      if ((rc = push(s, &best))) return rc;
+      have_best = 0;
+    }
+    if (!have_best || hit.score > best.score) best = hit;
+    have_best = 1;
+  }
+  return have_best ? push(s, &best) : SEOGO_OK;
+}
+
+/* ---- results -------------------------------------------------------------------------- */
+
+static int fill_snippet(search *s, seogo_hit *h, const sg_doc *d, const sg_passage *p) {
+  const char *text;
+  size_t len;
+  int rc = sg_reader_text(&s->reader, p->doc_id, &text, &len, s->err);
+  if (rc) return rc;
+  sg_snippet snip;
+  sg_snippet_init(&snip);
+  rc = sg_snippet_make(s->analyzer, text, len, d, p, s->plan.patterns, s->plan.npatterns,
+                       s->opt.snippet_chars, &snip, s->err);
+  if (rc) {
+    sg_snippet_free(&snip);
+    return rc;
+  }
+  if (!snip.text.data && sg_buf_putc(&snip.text, 0) == 0) snip.text.len = 0;
+  if (!snip.text.data) return nomem(s->err);
+  h->snippet = (const char *)snip.text.data;
+  h->snippet_len = snip.text.len;
+  h->highlights = snip.ranges;
+  h->highlight_count = snip.nranges;
+  return SEOGO_OK;
+}
+
+static int fill_hit(search *s, const sg_scored *sc, seogo_hit *h) {
+  sg_passage p;
+  sg_doc d;
+  int rc = sg_reader_passage(&s->reader, sc->pid, &p, s->err);
+  if (!rc) rc = sg_reader_doc(&s->reader, p.doc_id, &d, s->err);
+  if (rc == SEOGO_NOTFOUND)
+    rc = sg_fail(s->err, SEOGO_ECORRUPT, "index is corrupt: passage %u lost its records",
+                 (unsigned)sc->pid);
+  if (rc) return rc;
+  char *path = malloc(d.path_len + 1);
+  if (!path) return nomem(s->err);
+  memcpy(path, d.path, d.path_len);
+  path[d.path_len] = '\0';
+  h->path = path;
+  h->line_start = p.line_start;
+  h->line_end = p.line_end;
+  h->score = sc->score;
+  h->passage_id = sc->pid;
+  h->doc_id = p.doc_id;
+  return s->opt.snippets ? fill_snippet(s, h, &d, &p) : SEOGO_OK;
+}
+
+static int take_hits(search *s, seogo_results *res) {
+  sg_topk_sort(&s->top);
+  size_t from = s->opt.offset < s->top.n ? s->opt.offset : s->top.n;
+  size_t n = s->top.n - from;
+  if (n == 0) return SEOGO_OK;
+  res->hits = calloc(n, sizeof *res->hits);
+  if (!res->hits) return nomem(s->err);
+  for (size_t i = 0; i < n; i++) {
+    res->count = i + 1;
+    int rc = fill_hit(s, &s->top.heap[from + i], &res->hits[i]);
+    if (rc) return rc;
+  }
+  return SEOGO_OK;
+}
+
+/* ---- explain ----------------------------------------------------------------------------- */
+
+static int explain_header(search *s, sg_buf *b) {
+  int rc = sg_buf_append(b, "query: ", 7) || sg_qnode_format(s->query, b) ||
+           sg_buf_append(b, "\nplan:  ", 8) ||
+           sg_buf_append(b, s->plan.explain.data, s->plan.explain.len) ||
+           appendf(b, "\npassages=%.0f avgdl=%.2f k1=%g b=%g\n", s->params.npassages,
+                   s->params.avgdl, s->opt.k1, s->opt.b);
+  for (size_t i = 0; !rc && i < s->plan.nunits; i++) {
+    const sg_unit *u = s->plan.units[i];
+    rc = appendf(b, "unit %s: df=%llu idf=%.3f%s\n", u->label, (unsigned long long)u->df,
+                 u->idf, u->from_term ? "" : " (df counted)");
+  }
+  return rc ? nomem(s->err) : SEOGO_OK;
+}
+
+static int pid_compare(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Re-scores each returned hit with the components written out: the plan is rewound and moved
+ * to the hits' passages in id order. */
+static int explain_hits(search *s, const seogo_results *res, sg_buf *b) {
+  size_t n = res->count;
+  uint32_t *pids = malloc((n ? n : 1) * sizeof *pids);
+  sg_buf *parts = calloc(n ? n : 1, sizeof *parts);
+  int rc = pids && parts ? sg_plan_rewind(&s->plan, s->err) : nomem(s->err);
+  for (size_t i = 0; !rc && i < n; i++) pids[i] = (uint32_t)res->hits[i].passage_id;
+  if (!rc) qsort(pids, n, sizeof *pids, pid_compare);
+  for (size_t i = 0; !rc && i < n; i++) {
+    uint32_t pid, dl;
+    if ((rc = sg_plan_next(&s->plan, pids[i], &pid, s->err))) break;
+    if (pid != pids[i]) continue;
+    if ((rc = sg_reader_norm(&s->reader, pid, &dl, s->err))) break;
+    sg_plan_collect(&s->plan, pid);
+    for (size_t h = 0; h < n; h++)
+      if (res->hits[h].passage_id == pid) sg_score_passage(&s->plan, &s->params, dl, &parts[h]);
+  }
+  for (size_t h = 0; !rc && h < n; h++) {
+    const seogo_hit *hit = &res->hits[h];
+    if (appendf(b, "hit %zu: %s:%u-%u passage=%llu score=%.3f\n", h + 1, hit->path,
+                (unsigned)hit->line_start, (unsigned)hit->line_end,
+                (unsigned long long)hit->passage_id, hit->score) ||
+        sg_buf_append(b, parts[h].data, parts[h].len))
+      rc = nomem(s->err);
+  }
+  for (size_t h = 0; parts && h < n; h++) sg_buf_free(&parts[h]);
+  free(parts);
+  free(pids);
+  return rc;
+}
+
+static int explain(search *s, seogo_results *res) {
+  sg_buf b = {0};
+  int rc = explain_header(s, &b);
+  if (!rc) rc = explain_hits(s, res, &b);
+  if (!rc && sg_buf_putc(&b, 0)) rc = nomem(s->err);
+  if (rc) {
+    sg_buf_free(&b);
+    return rc;
+  }
+  res->explain = (char *)b.data;
+  return SEOGO_OK;
+}
+
+/* ---- the API ---------------------------------------------------------------------------- */
+
+static int search_run(search *s, const char *query, size_t query_len, seogo_results *res) {
+  int rc = sg_query_parse(query, query_len, &s->query, s->err);
+  if (rc) return rc;
+  if ((rc = sg_index_borrow_analyzer(s->index, &s->analyzer, s->err))) return rc;
+  if ((rc = sg_reader_begin(&s->reader, s->index, s->err))) return rc;
+  s->reading = 1;
+  if ((rc = sg_plan_build(&s->plan, s->query, &s->reader, s->analyzer, s->err))) return rc;
+  s->planned = 1;
+  sg_rank_params_init(&s->params, &s->reader.stats, s->opt.k1, s->opt.b);
+  if ((rc = sg_plan_prepare(&s->plan, &s->reader, s->err))) return rc;
+  uint64_t k = (uint64_t)s->opt.offset + s->opt.limit;
+  sg_topk_init(&s->top, s->opt.limit ? (size_t)k : 0);
+  if ((rc = run(s))) return rc;
+  res->total = s->total;
+  if ((rc = take_hits(s, res))) return rc;
+  if (s->opt.explain) rc = explain(s, res);
+  return rc;
+}
+
+static void search_end(search *s) {
+  sg_topk_free(&s->top);
+  if (s->planned) sg_plan_free(&s->plan);
+  if (s->reading) sg_reader_end(&s->reader);
+  if (s->analyzer) sg_index_release_analyzer(s->index, s->analyzer);
+  sg_qnode_free(s->query);
+}
+
+int seogo_search(seogo_index *index, const char *query, size_t query_len,
+                 const seogo_search_options *options, seogo_results **out, seogo_error *err) {
+  if (!out) return sg_fail(err, SEOGO_EINVAL, "results pointer is NULL");
+  *out = NULL;
+  if (!index) return sg_fail(err, SEOGO_EINVAL, "index handle is NULL");
+  if (!query && query_len) return sg_fail(err, SEOGO_EINVAL, "query is NULL");
+  search s = {.index = index, .err = err};
+  if (options) s.opt = *options;
+  else seogo_search_options_init(&s.opt);
+  int rc = check_options(&s.opt, err);
+  if (rc) return rc;
+  seogo_results *res = calloc(1, sizeof *res);
+  if (!res) return nomem(err);
+  rc = search_run(&s, query ? query : "", query_len, res);
+  search_end(&s);
+  if (rc) {
+    seogo_results_free(res);
+    return rc;
+  }
+  *out = res;
+  return SEOGO_OK;
+}
