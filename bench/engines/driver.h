@@ -318,7 +318,8 @@ DRV_FN drv_args drv_parse_args(int argc, char **argv) {
   return a;
 }
 
-/* Runs every query once untimed (warm-up), then `reps` timed rounds of top-10 searches. */
+/* Runs every query once untimed (warm-up), then `reps` timed rounds of top-10 searches.
+ * Samples go to the query's class and to the class "all". */
 DRV_FN size_t drv_time_queries(drv_engine *e, const drv_query *qs, size_t nq, int reps,
                                drv_class_stats *cs) {
   size_t ncs = 0;
@@ -329,6 +330,8 @@ DRV_FN size_t drv_time_queries(drv_engine *e, const drv_query *qs, size_t nq, in
     c->queries++;
     if (e->search(e->ctx, &qs[i], DRV_TOP, &ids) != 0) c->errors++;
   }
+  drv_class_stats *all = drv_class_of(cs, &ncs, "all");
+  all->queries = nq;
   for (int r = 0; r < reps; r++)
     for (size_t i = 0; i < nq; i++) {
       drv_class_stats *c = drv_class_of(cs, &ncs, qs[i].cls);
@@ -337,7 +340,9 @@ DRV_FN size_t drv_time_queries(drv_engine *e, const drv_query *qs, size_t nq, in
       double t1 = drv_now();
       if (rc != 0) continue;
       drv_sample(c, (t1 - t0) * 1e6);
+      drv_sample(all, (t1 - t0) * 1e6);
       c->hits += (double)ids.n;
+      all->hits += (double)ids.n;
     }
   free(ids.v);
   return ncs;

@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""report.py - turns the benchmark's JSON (one file per engine and corpus size, written by the
+drivers) into bench/RESULTS.md and a PNG plot of indexing time and top-10 latency against
+corpus size. Called by bench/run.sh; reads every size directory found under --out.
+
+    report.py --out bench/out --results bench/RESULTS.md --plot bench/latency.png
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+
+ENGINES = ["seogo", "fts5-porter", "fts5-trigram", "xapian", "groonga"]
+CLASSES = ["ko_noun", "en_word", "ko_phrase", "en_phrase", "and", "or", "not"]
+MB = 1e6
+
+
+def size_bytes(label):
+    m = re.fullmatch(r"(\d+)([KMG])", label)
+    return int(m.group(1)) * {"K": 1e3, "M": 1e6, "G": 1e9}[m.group(2)] if m else None
+
+
+def load_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def load_size(directory):
+    """Engine name -> merged report for one corpus size, plus the ground truth."""
+    runs = {}
+    index = load_json(os.path.join(directory, "seogo-index.json"))
+    search = load_json(os.path.join(directory, "seogo-search.json"))
+    if index and search:
+        merged = dict(index)
+        merged["classes"] = search["classes"]
+        merged["recall"] = search["recall"]
+        runs["seogo"] = merged
+    for engine in ENGINES[1:]:
+        data = load_json(os.path.join(directory, engine + ".json"))
+        if data:
+            runs[engine] = data
+    truth = load_json(os.path.join(directory, "truth.json")) or {}
+    return runs, truth
+
+
+def corpus_figures(directory):
+    try:
+        with open(os.path.join(directory, "corpus.count")) as f:
+            docs, total = f.read().split()
+        return int(docs), int(total)
+    except (OSError, ValueError):
+        return None, None
+
+
+def recall_precision(run, truth):
+    """Micro and macro recall and precision over the ko_noun queries with a ground truth."""
+    found_rel = relevant = found = 0
+    recalls, precisions, incomplete = [], [], 0
+    for q, ids in truth.items():
+        rel = set(ids)
+        if not rel or q not in run.get("recall", {}):
+            continue
+        got = set(run["recall"][q])
+        hit = len(got & rel)
+        found_rel += hit
+        relevant += len(rel)
+        found += len(got)
+        recalls.append(hit / len(rel))
+        precisions.append(hit / len(got) if got else 1.0)
+        incomplete += hit < len(rel)
+    if not recalls:
+        return None
+    return {
+        "queries": len(recalls),
+        "recall": found_rel / relevant,
+        "precision": found_rel / found if found else 1.0,
+        "macro_recall": sum(recalls) / len(recalls),
+        "macro_precision": sum(precisions) / len(precisions),
+        "incomplete": incomplete,
+    }
+
+
+def machine():
+    def read(path):
+        try:
+            with open(path) as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    cpu = re.search(r"model name\s*:\s*(.*)", read("/proc/cpuinfo"))
+    mem = re.search(r"MemTotal:\s*(\d+) kB", read("/proc/meminfo"))
+    os_name = re.search(r'PRETTY_NAME="([^"]*)"', read("/etc/os-release"))
+    return {
+        "cpu": cpu.group(1).strip() if cpu else platform.processor() or "unknown",
+        "cores": os.cpu_count(),
+        "memory": "%.1f GiB" % (int(mem.group(1)) / 2**20) if mem else "unknown",
+        "os": os_name.group(1) if os_name else platform.platform(),
+        "kernel": platform.release(),
+    }
+
+
+def git_commit(root):
+    try:
+        return subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def fmt_us(v):
+    if v is None:
+        return "-"
+    return "%.0f" % v if v < 10000 else "%.1f ms" % (v / 1000)
+
+
+def indexing_table(runs):
+    rows = ["| engine | input MB | items | index s | MB/s | peak RSS MB | index MB | index/input |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for e in ENGINES:
+        r = runs.get(e)
+        if not r or "index_seconds" not in r:
+            continue
+        inp = r["input_bytes"] / MB
+        secs = max(r["index_seconds"], 1e-9)
+        rows.append("| %s | %.1f | %d | %.2f | %.2f | %.0f | %.1f | %.2f |" % (
+            e, inp, r["items"], r["index_seconds"], inp / secs, r["peak_rss_kb"] / 1024,
+            r["index_bytes"] / MB, r["index_bytes"] / max(r["input_bytes"], 1)))
+    return rows
+
+
+def latency_table(runs):
+    present = [c for c in CLASSES + ["all"] if any(c in r.get("classes", {}) for r in runs.values())]
+    rows = ["| engine | " + " | ".join(present) + " |", "|---|" + "---:|" * len(present)]
+    for e in ENGINES:
+        r = runs.get(e)
+        if not r:
+            continue
+        cells = []
+        for c in present:
+            s = r.get("classes", {}).get(c)
+            if not s or not s["samples"]:
+                cells.append("-")
+                continue
+            cell = "%s / %s" % (fmt_us(s["p50_us"]), fmt_us(s["p99_us"]))
+            if s["errors"]:
+                cell += " (%d errors)" % s["errors"]
+            cells.append(cell)
+        rows.append("| %s | %s |" % (e, " | ".join(cells)))
+    return rows
+
+
+def hits_table(runs):
+    present = [c for c in CLASSES if any(c in r.get("classes", {}) for r in runs.values())]
+    rows = ["| engine | " + " | ".join(present) + " |", "|---|" + "---:|" * len(present)]
+    for e in ENGINES:
+        r = runs.get(e)
+        if r:
+            rows.append("| %s | %s |" % (e, " | ".join(
+                "%.1f" % r["classes"][c]["mean_hits"] if c in r.get("classes", {}) else "-"
+                for c in present)))
+    return rows
+
+
+def recall_table(runs, truth):
+    rows = ["| engine | queries | recall | precision | mean recall per query | "
+            "mean precision per query | queries missing passages |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for e in ENGINES:
+        r = runs.get(e)
+        if not r:
+            continue
+        rp = recall_precision(r, truth)
+        if rp is None:
+            rows.append("| %s | 0 | - | - | - | - | - |" % e)
+            continue
+        rows.append("| %s | %d | %.3f | %.3f | %.3f | %.3f | %d |" % (
+            e, rp["queries"], rp["recall"], rp["precision"], rp["macro_recall"],
+            rp["macro_precision"], rp["incomplete"]))
+    return rows
+
+
+def plot(sizes, data, path):
+    """data: size label -> runs. Draws index seconds and top-10 p50 against corpus MB."""
+    gnuplot = shutil.which("gnuplot")
+    if not gnuplot:
+        print("report.py: gnuplot not found: no plot", file=sys.stderr)
+        return False
+    series = {}
+    for label in sizes:
+        for e, r in data[label].items():
+            all_q = r.get("classes", {}).get("all")
+            series.setdefault(e, []).append((size_bytes(label) / MB, r.get("index_seconds"),
+                                             all_q["p50_us"] / 1000 if all_q else None))
+    tmp = path + ".d"
+    os.makedirs(tmp, exist_ok=True)
+    lines_idx, lines_lat = [], []
+    for e in ENGINES:
+        if e not in series:
+            continue
+        f = os.path.join(tmp, e + ".dat")
+        with open(f, "w") as out:
+            for mb, secs, p50 in sorted(series[e]):
+                out.write("%g %s %s\n" % (mb, "NaN" if secs is None else "%g" % secs,
+                                          "NaN" if p50 is None else "%g" % p50))
+        lines_idx.append("'%s' using 1:2 with linespoints title '%s'" % (f, e))
+        lines_lat.append("'%s' using 1:3 with linespoints title '%s'" % (f, e))
+    script = "\n".join([
+        "set terminal pngcairo size 1200,500 font ',10'",
+        "set output '%s'" % path,
+        "set multiplot layout 1,2 title 'Seogo vs SQLite FTS5, Xapian, Groonga (same passages, same queries)'",
+        "set logscale xy", "set grid", "set key top left", "set xlabel 'corpus size (MB)'",
+        "set ylabel 'indexing time (s)'", "set title 'Indexing time'",
+        "plot " + ", ".join(lines_idx),
+        "set ylabel 'top-10 latency, median of all queries (ms)'", "set title 'Query latency (p50)'",
+        "plot " + ", ".join(lines_lat),
+        "unset multiplot",
+    ])
+    res = subprocess.run([gnuplot], input=script, text=True, capture_output=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+    if res.returncode != 0:
+        print("report.py: gnuplot failed: " + res.stderr, file=sys.stderr)
+        return False
+    return True
+
+
+def engine_notes(data):
+    seen = {}
+    for runs in data.values():
+        for e, r in runs.items():
+            seen.setdefault(e, (r.get("version", "?"), r.get("config", "")))
+    return ["| %s | %s | %s |" % (e, seen[e][0], seen[e][1]) for e in ENGINES if e in seen]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--plot", required=True)
+    args = ap.parse_args()
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sizes = sorted((d for d in os.listdir(args.out)
+                    if size_bytes(d) and os.path.isdir(os.path.join(args.out, d))), key=size_bytes)
+    data, truths = {}, {}
+    for label in sizes:
+        runs, truth = load_size(os.path.join(args.out, label))
+        if runs:
+            data[label], truths[label] = runs, truth
+    sizes = [s for s in sizes if s in data]
+    if not sizes:
+        sys.exit("report.py: no results under " + args.out)
+    m = machine()
+    plotted = plot(sizes, data, args.plot)
+    out = ["# Benchmark results", "",
+           "Generated by `bench/run.sh` on %s at commit %s. How the figures are made: "
+           "[README.md](README.md)." % (datetime.date.today().isoformat(), git_commit(root)), "",
+           "## Machine", "",
+           "| | |", "|---|---|",
+           "| CPU | %s |" % m["cpu"], "| cores | %s |" % m["cores"],
+           "| memory | %s |" % m["memory"], "| OS | %s (Linux %s) |" % (m["os"], m["kernel"]), "",
+           "## Engines", "", "| engine | version | configuration |", "|---|---|---|"]
+    out += engine_notes(data)
+    for label in sizes:
+        runs = data[label]
+        docs, total = corpus_figures(os.path.join(args.out, label))
+        out += ["", "## Corpus %s" % label, ""]
+        if docs:
+            out += ["%d generated documents, %.1f MB; %s passages (exported from Seogo's index)."
+                    % (docs, total / MB, _passage_count(args.out, label)), ""]
+        out += ["### Indexing", "",
+                "Seogo indexes the generated documents (its input: the document bytes); the "
+                "others index the passages Seogo made (their input: the passage texts).", ""]
+        out += indexing_table(runs)
+        out += ["", "### Top-10 latency (µs, p50 / p99)", ""]
+        out += latency_table(runs)
+        out += ["", "Mean hits returned per top-10 query:", ""]
+        out += hits_table(runs)
+        out += ["", "### Korean substring recall and precision", "",
+                "Korean noun queries (2-4 syllables, each also occurring inside longer words); "
+                "the ground truth of a noun is every passage containing it as a substring of the "
+                "repaired, normalized passage text. Full result sets, not top 10.", ""]
+        out += recall_table(runs, truths[label])
+    out += ["", "## Plot", "",
+            "![indexing time and query latency against corpus size](%s)" % os.path.basename(args.plot)
+            if plotted else "(gnuplot was not available: no plot)", ""]
+    with open(args.results, "w", encoding="utf-8") as f:
+        f.write("\n".join(out))
+
+
+def _passage_count(out, label):
+    try:
+        with open(os.path.join(out, label, "passages.tsv"), "rb") as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return "?"
+
+
+if __name__ == "__main__":
+    main()

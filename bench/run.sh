@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# run.sh - the benchmark in one command: generates a corpus, indexes it with Seogo, exports
+# Seogo's passages, makes the query set and the Korean ground truth, runs every engine's
+# driver (SQLite FTS5 porter and trigram, Xapian, Groonga) on the same passages and queries,
+# then writes bench/RESULTS.md and bench/latency.png. See bench/README.md.
+#
+#   bench/run.sh --size 10M                 one corpus size (10M, 100M, 1G, ...)
+#   bench/run.sh --size 10M,100M,1G         several (the plot needs more than one)
+#
+# Options:
+#   --engines LIST    comma-separated subset of seogo,fts5-porter,fts5-trigram,xapian,groonga
+#                     (default: all; Seogo always indexes, it makes the passages)
+#   --per-class N     queries per class (default 50)     --reps N   timed rounds (default 3)
+#   --seed N          corpus and query seed (default 1)
+#   --out DIR         work directory (default bench/out): corpora, indexes, JSON per engine
+#   --results FILE    report (default bench/RESULTS.md)  --plot FILE  (default bench/latency.png)
+#   --build-dir DIR   Seogo build directory (default build-bench)
+#   --keep-indexes    keep each engine's index (default: deleted once measured)
+#   --no-install      never call apt-get (engines whose packages are missing are skipped)
+#
+# Packages: installs libsqlite3-dev, libxapian-dev, libgroonga-dev, gnuplot-nox and g++ with
+# apt-get when missing (as root, or through sudo). The report covers every size found in
+# --out, so sizes run at different times end up in one table and one plot.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+sizes=()
+engines=seogo,fts5-porter,fts5-trigram,xapian,groonga
+per_class=50
+reps=3
+seed=1
+out=$here/out
+results=$here/RESULTS.md
+plot=$here/latency.png
+build_dir=$root/build-bench
+keep_indexes=
+no_install=${SEOGO_NO_INSTALL:-}
+
+die() { echo "run.sh: $*" >&2; exit 1; }
+log() { echo "run.sh: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+  case $1 in
+    --size) IFS=, read -r -a more <<<"$2"; sizes+=("${more[@]}"); shift 2 ;;
+    --engines) engines=$2; shift 2 ;;
+    --per-class) per_class=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    --seed) seed=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    --plot) plot=$2; shift 2 ;;
+    --build-dir) build_dir=$2; shift 2 ;;
+    --keep-indexes) keep_indexes=1; shift ;;
+    --no-install) no_install=1; shift ;;
+    -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+done
+[ ${#sizes[@]} -gt 0 ] || sizes=(10M)
+for s in "${sizes[@]}"; do
+  [[ $s =~ ^[0-9]+[KMG]$ ]] || die "bad size '$s' (use e.g. 10M, 100M, 1G)"
+done
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+wants() { [[ ,$engines, == *,$1,* ]]; }
+
+# ---- Packages -------------------------------------------------------------------------------
+install_missing() {
+  local missing=() p
+  for p in libsqlite3-dev libxapian-dev libgroonga-dev gnuplot-nox g++; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ -n "$no_install" ] || ! command -v apt-get >/dev/null; then
+    log "missing packages (engines needing them are skipped): ${missing[*]}"
+    return 0
+  fi
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { log "not root: skipping install of ${missing[*]}"; return 0; }
+    sudo=(sudo)
+  fi
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q >/dev/null || true
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null >/dev/null ||
+    log "apt-get install failed; continuing with what is there"
+}
+command -v dpkg >/dev/null && install_missing
+
+# ---- Build ------------------------------------------------------------------------------------
+seogo_programs=(gen_corpus bench_queries seogo_bench seogo_export)
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build_dir" -j2 --target "${seogo_programs[@]}" >/dev/null ||
+  die "building ${seogo_programs[*]} in $build_dir failed"
+bin=$build_dir/bench
+
+peer_bin=$out/bin
+mkdir -p "$peer_bin"
+cflags=(-std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Wshadow
+        -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter)
+have_pc() { pkg-config --exists "$1" 2>/dev/null; }
+build_peer() { # name source pkg-config-module compiler...
+  local name=$1 src=$2 module=$3
+  shift 3
+  if ! have_pc "$module"; then
+    log "$module not found: skipping $name"
+    return 1
+  fi
+  # shellcheck disable=SC2046
+  "$@" -o "$peer_bin/$name" "$here/engines/$src" $(pkg-config --cflags --libs "$module")
+}
+available=(seogo)
+if wants fts5-porter || wants fts5-trigram; then
+  if build_peer fts5_bench fts5_bench.c sqlite3 cc "${cflags[@]}"; then
+    wants fts5-porter && available+=(fts5-porter)
+    wants fts5-trigram && available+=(fts5-trigram)
+  fi
+fi
+if wants xapian && command -v c++ >/dev/null &&
+   build_peer xapian_bench xapian_bench.cc xapian-core c++ -std=c++17 -O2 -D_POSIX_C_SOURCE=200809L \
+     -D_DEFAULT_SOURCE -Wall -Wextra -Wno-unused-parameter; then
+  available+=(xapian)
+fi
+if wants groonga && build_peer groonga_bench groonga_bench.c groonga cc "${cflags[@]}"; then
+  available+=(groonga)
+fi
+log "engines: ${available[*]}"
+
+# ---- Corpus sources ----------------------------------------------------------------------------
+sources=("$root"/corpus/*.txt)
+english=()
+for f in GPL-3 Apache-2.0 MPL-2.0; do
+  [ -f "/usr/share/common-licenses/$f" ] && english+=("/usr/share/common-licenses/$f")
+done
+
+# ---- One size ------------------------------------------------------------------------------------
+run_peer() { # engine size_dir
+  local engine=$1 dir=$2 db=$2/db-$1
+  local cmd
+  case $engine in
+    fts5-porter) cmd=("$peer_bin/fts5_bench" --tokenizer porter) ;;
+    fts5-trigram) cmd=("$peer_bin/fts5_bench" --tokenizer trigram) ;;
+    xapian) cmd=("$peer_bin/xapian_bench") ;;
+    groonga) cmd=("$peer_bin/groonga_bench") ;;
+  esac
+  rm -rf "$db"
+  log "$engine: indexing and searching"
+  "${cmd[@]}" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" --db "$db" \
+    --out "$dir/$engine.json" --reps "$reps" || { log "$engine failed"; rm -f "$dir/$engine.json"; }
+  [ -n "$keep_indexes" ] || rm -rf "$db"
+}
+
+run_size() {
+  local size=$1 dir=$out/$1
+  mkdir -p "$dir"
+  local stamp="gen_corpus --size $size --seed $seed ${sources[*]} --english ${english[*]}"
+  if [ ! -f "$dir/corpus.stamp" ] || [ "$(cat "$dir/corpus.stamp")" != "$stamp" ]; then
+    log "$size: generating the corpus"
+    rm -rf "$dir/corpus"
+    "$bin/gen_corpus" --size "$size" --seed "$seed" --out "$dir/corpus" "${sources[@]}" \
+      --english "${english[@]}" >"$dir/corpus.count"
+    echo "$stamp" >"$dir/corpus.stamp"
+  fi
+  rm -f "$dir"/*.json
+  log "$size: seogo: indexing"
+  rm -rf "$dir/db-seogo"
+  "$bin/seogo_bench" --phase index --corpus "$dir/corpus" --db "$dir/db-seogo" \
+    --out "$dir/seogo-index.json"
+  "$bin/seogo_export" --db "$dir/db-seogo" --out "$dir/passages.tsv"
+  "$bin/bench_queries" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" \
+    --truth "$dir/truth.json" --per-class "$per_class" --seed "$seed"
+  if wants seogo; then
+    log "$size: seogo: searching"
+    "$bin/seogo_bench" --phase search --queries "$dir/queries.tsv" --db "$dir/db-seogo" \
+      --out "$dir/seogo-search.json" --reps "$reps"
+  else
+    rm -f "$dir/seogo-index.json"
+  fi
+  [ -n "$keep_indexes" ] || rm -rf "$dir/db-seogo"
+  local e
+  for e in "${available[@]}"; do
+    [ "$e" = seogo ] || run_peer "$e" "$dir"
+  done
+}
+
+for s in "${sizes[@]}"; do run_size "$s"; done
+
+# ---- Report ----------------------------------------------------------------------------------------
+python3 "$here/report.py" --out "$out" --results "$results" --plot "$plot"
+log "wrote $results and $plot"
