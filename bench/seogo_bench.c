@@ -12,7 +12,7 @@
 #include <dirent.h>
 
 #include "seogo.h"
-#include "../engines/driver.h"
+#include "engines/driver.h"
 
 #define COMMIT_BYTES (64u << 20) /* commit in batches, as seogo-index does */
 
