@@ -90,6 +90,10 @@ typedef struct sg_analysis {
   uint32_t invalid_sequences; /* invalid UTF-8 sequences replaced */
   uint32_t first_invalid_line;
   sg_layout layout;       /* as detected (documents) or as given */
+  sg_join *drops;         /* original ranges that normalization dropped without a trace
+                             (default-ignorables: soft hyphen, ZWSP, BOM, ...), ascending and
+                             merged; token ranges never end inside one (`space` is 0) */
+  size_t ndrops, drops_cap;
 } sg_analysis;
 
 typedef struct sg_analyzer sg_analyzer; /* ICU iterators and the stemmer; one per thread */
@@ -105,6 +109,8 @@ enum sg_analyze_mode {
   SG_ANALYZE_QUERY = 1,    /* one query word or phrase: strip Korean particles, no repair */
   SG_ANALYZE_SPAN = 2      /* part of a document with a known layout (r->layout preset) */
 };
+/* Line repair decides each break from the two lines around it and the layout only, so a SPAN
+ * that starts at a line start and ends at a line end repairs exactly as its document did. */
 
 /* Analyzes `len` bytes of `text` into r (previous contents replaced). Offsets in r are
  * relative to `text`. Returns SEOGO_OK, SEOGO_ENOMEM, or SEOGO_ELIMIT for text over 4 GiB. */

@@ -1,0 +1,79 @@
+/* analysis_int.h - interfaces between the analyzer's own stages; not a contract for others. */
+#ifndef SEOGO_ANALYSIS_INT_H
+#define SEOGO_ANALYSIS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer.h"
+
+/* ---- Unicode helpers shared by the stages ---------------------------------------------- */
+
+static inline int sg_is_hangul_syllable(int32_t cp) { return cp >= 0xAC00 && cp <= 0xD7A3; }
+
+/* Hangul syllables and jamo (conjoining, compatibility, extended A/B, half-width). */
+static inline int sg_is_hangul(int32_t cp) {
+  return sg_is_hangul_syllable(cp) || (cp >= 0x1100 && cp <= 0x11FF) ||
+         (cp >= 0x3130 && cp <= 0x318F) || (cp >= 0xA960 && cp <= 0xA97F) ||
+         (cp >= 0xD7B0 && cp <= 0xD7FF) || (cp >= 0xFFA0 && cp <= 0xFFDC);
+}
+
+/* Decodes the well-formed UTF-8 character at p (n > 0 bytes available) into *cp; returns its
+ * length, or 0 when the bytes there are not a well-formed character. */
+size_t sg_utf8_decode(const unsigned char *p, size_t n, int32_t *cp);
+
+/* ---- normalize.c / repair.c -------------------------------------------------------------- */
+
+/* Detects the layout (DOCUMENT) and repairs line breaks in r->norm and r->norm_to_orig in
+ * place, recording r->joins. */
+int sg_repair_lines(sg_analysis *r, int mode);
+
+/* Original end offset of the normalized text that ends at N offset `nend` (exclusive): the
+ * end of the last character's source, excluding characters dropped after it. */
+uint32_t sg_orig_end(const sg_analysis *r, size_t nend);
+
+/* ---- segment.c ---------------------------------------------------------------------------- */
+
+typedef struct sg_segmenter sg_segmenter;
+
+enum sg_word_kind { SG_WORD_NUMBER = 1, SG_WORD_LETTER = 2, SG_WORD_KANA = 3, SG_WORD_IDEO = 4 };
+
+/* Called for each word [start, end) of the text in order; a nonzero return stops the walk
+ * and is passed on. */
+typedef int (*sg_word_fn)(void *ctx, size_t start, size_t end, int kind);
+
+int sg_segmenter_new(sg_segmenter **out, seogo_error *err);
+void sg_segmenter_free(sg_segmenter *s);
+
+/* Walks the words of text (UTF-8, len bytes). Returns 0, the callback's nonzero value, or a
+ * seogo_status when ICU fails. */
+int sg_segment_words(sg_segmenter *s, const char *text, size_t len, sg_word_fn fn, void *ctx);
+
+/* Fills r->sentence_ends from r->norm. */
+int sg_segment_sentences(sg_segmenter *s, sg_analysis *r);
+
+/* ---- analyzer.c: where the term producers put their terms -------------------------------- */
+
+typedef struct sg_emitter {
+  sg_analysis *r;
+  const char *norm;    /* r->norm.data */
+  uint32_t next_pos;   /* position of the next term */
+  size_t line_cursor;  /* index into r->line_starts of the last token's line */
+} sg_emitter;
+
+/* Appends a term made from N bytes [nstart, nend) with the next position. Returns SEOGO_OK or
+ * SEOGO_ENOMEM / SEOGO_ELIMIT. */
+int sg_emit_term(sg_emitter *e, const char *term, size_t len, unsigned flags, size_t nstart,
+                 size_t nend);
+
+/* ---- korean.c / english.c ---------------------------------------------------------------- */
+
+/* Emits the bigrams of the Hangul (script_flag SEOGO_TERM_HANGUL) or Han/kana
+ * (SEOGO_TERM_CJK) run N[start, end). In a query, a Hangul word's particle or ending is
+ * dropped first. */
+int sg_korean_run(sg_emitter *e, size_t start, size_t end, unsigned script_flag, int query);
+
+/* Emits the term(s) of the Latin-script or numeric word N[start, end). */
+int sg_english_word(sg_emitter *e, sg_stemmer *s, size_t start, size_t end);
+
+#endif /* SEOGO_ANALYSIS_INT_H */
