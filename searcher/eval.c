@@ -408,6 +408,8 @@ static int rewind_matcher(sg_matcher *m, seogo_error *err) {
 
 typedef struct builder {
   sg_plan *plan;
+  long group;     /* phrase group of the patterns being added, or -1 */
+  size_t member;  /* the word's index in that phrase */
   sg_reader *r;
   sg_analyzer *a;
   sg_analysis an;
@@ -458,6 +460,9 @@ static int add_pattern(builder *b, sg_pattern_kind kind, const sg_token *toks, s
   p->kind = kind;
   p->word_start = word_start;
   p->unit = plan->nunits; /* the unit the enclosing word or group is about to become */
+  p->group = b->group;
+  p->member = b->member;
+  p->korean = kind == SG_PAT_SYLLABLE || (toks && is_korean_token(&toks[0]));
   size_t count = prefix ? 1 : n;
   p->terms = calloc(count, sizeof *p->terms);
   p->lens = calloc(count, sizeof *p->lens);
@@ -685,13 +690,16 @@ static int build_text(builder *b, const sg_qnode *q, int scored, sg_matcher **ou
   size_t n = split_pieces(&b->an, pieces, MAX_PIECES);
   if (n == 0) return SEOGO_OK;
   sg_matcher *phrase = NULL;
+  b->group = -1;
   if (n > 1) {
     phrase = matcher_new(M_PHRASE, q->text, q->len);
     if (!phrase) return nomem(b->err);
+    b->group = b->plan->ngroups++;
   }
   for (size_t i = 0; i < n; i++) {
     sg_matcher *m = NULL;
     int prefix = q->kind == SG_Q_PREFIX && i == n - 1;
+    b->member = i;
     rc = build_piece(b, &pieces[i], prefix, scored, q->column, q->text, &m);
     if (!rc && phrase && add_kid(phrase, m)) rc = nomem(b->err);
     if (rc) {

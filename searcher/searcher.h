@@ -175,6 +175,10 @@ typedef struct sg_pattern {
   size_t nterms;     /* SEQ: the sequence; SYLLABLE/PREFIX: one entry */
   int word_start;    /* the first term must start a word */
   size_t unit;       /* index of the scoring unit it belongs to (for snippet clustering) */
+  int korean;        /* a Korean word: the next word of its phrase may be 1 or 2 positions on */
+  long group;        /* the words of one phrase share a group (>= 0) and are highlighted only
+                        where they stand as the phrase; -1 for a word alone */
+  size_t member;     /* index of the word within its phrase */
 } sg_pattern;
 
 /* A compiled query. */
@@ -184,6 +188,7 @@ typedef struct sg_plan {
   size_t nunits;
   sg_pattern *patterns; /* positive pieces, for highlighting */
   size_t npatterns;
+  long ngroups;
   sg_buf explain;    /* the analyzed tree (always built; cheap) */
 } sg_plan;
 

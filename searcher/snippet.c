@@ -12,8 +12,10 @@
 static const char ELLIPSIS[] = "\xE2\x80\xA6"; /* U+2026 */
 
 typedef struct match {
-  uint32_t start, end; /* bytes of the passage span */
-  size_t unit;
+  uint32_t start, end;        /* bytes of the passage span */
+  uint32_t pos_start, pos_end; /* positions of its first and last term */
+  size_t unit, pattern;
+  int forward, backward;      /* phrase words: reachable from the phrase's start / end */
 } match;
 
 typedef struct matches {
@@ -31,7 +33,7 @@ void sg_snippet_free(sg_snippet *s) {
 
 static int nomem(seogo_error *err) { return sg_fail(err, SEOGO_ENOMEM, "out of memory"); }
 
-static int add_match(matches *ms, uint32_t start, uint32_t end, size_t unit) {
+static int add_match(matches *ms, const match *found) {
   if (ms->n == ms->cap) {
     size_t cap = ms->cap ? 2 * ms->cap : 16;
     match *m = realloc(ms->m, cap * sizeof *m);
@@ -39,7 +41,7 @@ static int add_match(matches *ms, uint32_t start, uint32_t end, size_t unit) {
     ms->m = m;
     ms->cap = cap;
   }
-  ms->m[ms->n++] = (match){start, end, unit};
+  ms->m[ms->n++] = *found;
   return 0;
 }
 
@@ -92,14 +94,14 @@ static const sg_token *continuation(const pos_index *ix, uint32_t pos, const cha
   return NULL;
 }
 
-static int seq_match(const pos_index *ix, const sg_pattern *p, const sg_token *t, uint32_t *end) {
+static int seq_match(const pos_index *ix, const sg_pattern *p, const sg_token *t, match *m) {
   if (!term_is(ix->an, t, p->terms[0], p->lens[0])) return 0;
   if (p->word_start && !(t->flags & SEOGO_TERM_WORD_START)) return 0;
-  *end = t->end;
   for (size_t i = 1; i < p->nterms; i++) {
     const sg_token *next = continuation(ix, t->pos + (uint32_t)i, p->terms[i], p->lens[i]);
     if (!next || ix->first == NULL) return 0;
-    *end = next->end;
+    m->end = next->end;
+    m->pos_end = next->pos;
   }
   return 1;
 }
@@ -109,7 +111,6 @@ static int syllable_match(const sg_analysis *an, const sg_pattern *p, const sg_t
                           const char *span, uint32_t *end) {
   const char *term = sg_token_term(an, t);
   if (t->term_len < p->lens[0] || memcmp(term, p->terms[0], p->lens[0]) != 0) return 0;
-  *end = t->end;
   if (t->term_len == p->lens[0]) return 1;
   int32_t cp;
   if (char_len(term + p->lens[0], t->term_len - p->lens[0], &cp) != t->term_len - p->lens[0])
@@ -129,16 +130,52 @@ static int find_matches(const sg_analysis *an, const char *span, const sg_patter
     const sg_token *t = &an->tokens[i];
     for (size_t k = 0; k < npatterns && !rc; k++) {
       const sg_pattern *p = &patterns[k];
-      uint32_t end = t->end;
+      match m = {t->start, t->end, t->pos, t->pos, p->unit, k, 1, 1};
       int hit = 0;
-      if (p->kind == SG_PAT_SEQ) hit = seq_match(&ix, p, t, &end);
-      else if (p->kind == SG_PAT_SYLLABLE) hit = syllable_match(an, p, t, span, &end);
-      else hit = t->term_len >= p->lens[0] && memcmp(sg_token_term(an, t), p->terms[0], p->lens[0]) == 0;
-      if (hit && end > t->start) rc = add_match(out, t->start, end, p->unit);
+      if (p->kind == SG_PAT_SEQ) hit = seq_match(&ix, p, t, &m);
+      else if (p->kind == SG_PAT_SYLLABLE) hit = syllable_match(an, p, t, span, &m.end);
+      else hit = t->term_len >= p->lens[0] &&
+                 memcmp(sg_token_term(an, t), p->terms[0], p->lens[0]) == 0;
+      if (hit && m.end > m.start) rc = add_match(out, &m);
     }
   }
   free(ix.first);
   return rc;
+}
+
+/* Whether match b can follow match a as the next word of their phrase. */
+static int follows(const sg_pattern *patterns, const match *a, const match *b) {
+  const sg_pattern *pa = &patterns[a->pattern], *pb = &patterns[b->pattern];
+  if (pa->group < 0 || pa->group != pb->group || pb->member != pa->member + 1) return 0;
+  uint32_t max_gap = pa->korean ? 2 : 1;
+  return b->pos_start > a->pos_end && b->pos_start - a->pos_end <= max_gap;
+}
+
+/* Keeps the words of a phrase only where they stand in the phrase: each must be reachable
+ * from a first word going forward and from a last word going backward. */
+static void keep_phrases(const sg_pattern *patterns, size_t npatterns, matches *ms) {
+  for (size_t i = 0; i < ms->n; i++) {
+    const sg_pattern *p = &patterns[ms->m[i].pattern];
+    int last = p->group >= 0 && (ms->m[i].pattern + 1 >= npatterns ||
+                                 patterns[ms->m[i].pattern + 1].group != p->group);
+    ms->m[i].forward = p->group < 0 || p->member == 0;
+    ms->m[i].backward = p->group < 0 || last;
+  }
+  for (int changed = 1; changed;) {
+    changed = 0;
+    for (size_t i = 0; i < ms->n; i++) {
+      for (size_t j = 0; j < ms->n; j++) {
+        match *a = &ms->m[i], *b = &ms->m[j];
+        if (!follows(patterns, a, b)) continue;
+        if (a->forward && !b->forward) b->forward = changed = 1;
+        if (b->backward && !a->backward) a->backward = changed = 1;
+      }
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < ms->n; i++)
+    if (ms->m[i].forward && ms->m[i].backward) ms->m[kept++] = ms->m[i];
+  ms->n = kept;
 }
 
 static int match_compare(const void *a, const void *b) {
@@ -370,6 +407,7 @@ int sg_snippet_make(sg_analyzer *a, const char *doc_text, size_t doc_len, const 
   if (!rc && (find_matches(&an, span, patterns, npatterns, &ms) ||
               !(ci = char_index(span, n, &nchars))))
     rc = nomem(err);
+  if (!rc) keep_phrases(patterns, npatterns, &ms);
   if (!rc) {
     if (ms.n) qsort(ms.m, ms.n, sizeof *ms.m, match_compare);
     size_t ws, we;
