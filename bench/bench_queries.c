@@ -149,7 +149,7 @@ static void reservoir_offer(reservoir *r, const char *s, size_t n) {
 
 static const char *const NON_NOUN_ENDINGS[] = {
     "다", "는", "은", "을", "를", "이", "가", "의", "에", "로", "고", "며", "서", "한", "된",
-    "할", "와", "과", "도", "만", "게", "면", "요", "던", "였", "했", "해", "될", "하", "져", "써", "지", "인"};
+    "할", "와", "과", "도", "만", "게", "면", "요", "던", "였", "했", "해", "될", "하", "져", "써", "지", "인", "어", "여", "니", "라"};
 
 static const char *const STOP_WORDS[] = {
     "that", "with", "this", "from", "were", "which", "have", "been", "will", "shall", "such",

@@ -89,7 +89,7 @@ static int cp_columns(int32_t cp) { return cp >= 0x1100 && utf8proc_charwidth(cp
 /* Last syllables of Korean words that are endings or particles rather than nouns. */
 static const char *const NON_NOUN_ENDINGS[] = {
     "다", "는", "은", "을", "를", "이", "가", "의", "에", "로", "고", "며", "서", "한", "된",
-    "할", "와", "과", "도", "만", "게", "면", "요", "던", "였", "했", "해", "될", "하", "져", "써", "지", "인"};
+    "할", "와", "과", "도", "만", "게", "면", "요", "던", "였", "했", "해", "될", "하", "져", "써", "지", "인", "어", "여", "니", "라"};
 
 /* Number of syllables when w is all Hangul, else 0. */
 static size_t hangul_syllables(const char *w, size_t n) {
