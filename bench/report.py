@@ -16,6 +16,8 @@ import subprocess
 import sys
 
 ENGINES = ["seogo", "fts5-porter", "fts5-trigram", "xapian", "groonga"]
+COLORS = {"seogo": "#d62728", "fts5-porter": "#1f77b4", "fts5-trigram": "#17becf",
+          "xapian": "#2ca02c", "groonga": "#9467bd"}
 CLASSES = ["ko_noun", "en_word", "ko_phrase", "en_phrase", "and", "or", "not"]
 MB = 1e6
 
@@ -211,8 +213,10 @@ def plot(sizes, data, path):
             for mb, secs, p50 in sorted(series[e]):
                 out.write("%g %s %s\n" % (mb, "NaN" if secs is None else "%g" % secs,
                                           "NaN" if p50 is None else "%g" % p50))
-        lines_idx.append("'%s' using 1:2 with linespoints title '%s'" % (f, e))
-        lines_lat.append("'%s' using 1:3 with linespoints title '%s'" % (f, e))
+        style = "with linespoints lw %d pt 7 lc rgb '%s' title '%s'" % (
+            3 if e == "seogo" else 2, COLORS[e], e)
+        lines_idx.append("'%s' using 1:2 %s" % (f, style))
+        lines_lat.append("'%s' using 1:3 %s" % (f, style))
     script = "\n".join([
         "set terminal pngcairo size 1200,500 font ',10'",
         "set output '%s'" % path,
