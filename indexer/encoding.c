@@ -208,8 +208,16 @@ static int from_legacy(sg_text *t, const unsigned char *p, size_t len, const utf
   return copy_replacing(t, p, len, err);
 }
 
+static int decode(sg_text *t, const void *data, size_t len, seogo_error *err);
+
 int sg_text_decode(sg_text *t, const void *data, size_t len, seogo_error *err) {
   memset(t, 0, sizeof *t);
+  int rc = decode(t, data, len, err);
+  if (rc) sg_text_free(t);
+  return rc;
+}
+
+static int decode(sg_text *t, const void *data, size_t len, seogo_error *err) {
   const unsigned char *p = data;
   if (len >= 2 && p[0] == 0xff && p[1] == 0xfe)
     return from_utf16(t, "UTF-16LE", p + 2, len - 2, err);

@@ -318,7 +318,7 @@ int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *ou
                     seogo_error *err) {
   reader r;
   reader_init(&r, data, len);
-  uint32_t count, last_pid, max_tf;
+  uint32_t count = 0, last_pid = 0, max_tf = 0;
   int rc = read_block_header(&r, key_pid, &count, &last_pid, &max_tf, err);
   if (rc) return rc;
   if (block_reserve(out, count, 0)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");

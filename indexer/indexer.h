@@ -25,7 +25,8 @@ typedef struct sg_text {
 
 /* Detects the encoding of `len` bytes and converts them to UTF-8 in t (initialized here).
  * Errors: SEOGO_EEMPTY (empty or whitespace only), SEOGO_EBINARY, SEOGO_EENCODING,
- * SEOGO_ENOMEM; messages say why, without naming a file (the caller knows its name). */
+ * SEOGO_ENOMEM (t is then empty); messages say why, without naming a file (the caller
+ * knows its name). */
 int sg_text_decode(sg_text *t, const void *data, size_t len, seogo_error *err);
 void sg_text_free(sg_text *t);
 

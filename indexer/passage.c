@@ -158,6 +158,21 @@ static int emit(const char *text, const sg_analysis *r, const unit *us, size_t i
   return push_span(out, &s);
 }
 
+/* Extends the last passage over units [i, j), which follow it directly. */
+static void extend_last(const char *text, const sg_analysis *r, const unit *us, size_t i,
+                        size_t j, sg_spans *out) {
+  sg_span *s = &out->items[out->count - 1];
+  if (us[j - 1].tok_end <= us[i].tok_start) return; /* nothing to add but blanks or marks */
+  uint32_t end = us[j - 1].end;
+  while (end > s->end && is_space((unsigned char)text[end - 1])) end--;
+  for (uint32_t t = s->tok_end; t < us[j - 1].tok_end; t++)
+    if (r->tokens[t].pos - s->pos_base + 1 > s->length) s->length = r->tokens[t].pos - s->pos_base + 1;
+  s->tok_end = us[j - 1].tok_end;
+  if (r->tokens[s->tok_end - 1].end > end) end = r->tokens[s->tok_end - 1].end;
+  s->end = end;
+  s->line_end = line_of(r, end > s->start ? end - 1 : s->start);
+}
+
 /* Whether the passage of units [i, j) should take in unit j too. */
 static int extend(const unit *us, size_t i, size_t j, uint32_t chars) {
   uint32_t next = us[j].chars;
@@ -177,13 +192,24 @@ int sg_passages_build(const char *text, size_t len, const sg_analysis *r, sg_spa
     goto done;
   }
   mark_paragraphs(text, r, &u);
+  uint32_t prev_chars = 0; /* of the passage just emitted; 0 when none can be extended */
   for (size_t i = 0; i < u.count;) {
     size_t j = i + 1;
     uint32_t chars = u.items[i].chars;
     while (j < u.count && extend(u.items, i, j, chars)) chars += u.items[j++].chars;
-    if (emit(text, r, u.items, i, j, out)) {
-      rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
-      goto done;
+    /* a short tail ("11. 8.)." after a date cut by ICU, a table cell) joins the passage
+     * before it rather than stand alone */
+    if (chars < SG_PASSAGE_TINY && prev_chars && !u.items[i].para_before &&
+        prev_chars + chars <= SG_PASSAGE_HARD_MAX) {
+      extend_last(text, r, u.items, i, j, out);
+      prev_chars += chars;
+    } else {
+      size_t before = out->count;
+      if (emit(text, r, u.items, i, j, out)) {
+        rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+        goto done;
+      }
+      prev_chars = out->count > before ? chars : 0;
     }
     i = j;
   }

@@ -147,7 +147,8 @@ struct sg_writer {
   seogo_index *index;
   sg_store *store;
   sg_analyzer *analyzer;
-  sg_analysis analysis;
+  sg_analysis analysis;         /* of the document being added */
+  sg_analysis removed_analysis; /* of a document being removed (while one is being added) */
   sg_spans spans;
 
   uint64_t next_doc_id, next_pid; /* the next ids to hand out */
@@ -222,6 +223,7 @@ int sg_writer_new(seogo_index *index, sg_writer **out, seogo_error *err) {
   w->index = index;
   w->store = index->store;
   sg_analysis_init(&w->analysis);
+  sg_analysis_init(&w->removed_analysis);
   sg_block_init(&w->block);
   int rc = load_next_ids(w, err);
   if (rc) {
@@ -237,6 +239,7 @@ void sg_writer_free(sg_writer *w) {
   clear_batch(w);
   if (w->analyzer) sg_analyzer_free(w->analyzer);
   sg_analysis_free(&w->analysis);
+  sg_analysis_free(&w->removed_analysis);
   sg_spans_free(&w->spans);
   sg_block_free(&w->block);
   sg_buf_free(&w->key);
@@ -367,9 +370,9 @@ static int schedule_removal(sg_writer *w, long path, const existing *ex, seogo_e
   if (rc == MDB_NOTFOUND) rc = SEOGO_OK; /* nothing to re-analyze: no postings either */
   else if (rc) rc = sg_store_mdb_error(rc, w->store->dir, err);
   if (!rc && text.mv_size)
-    rc = sg_analyze(w->analyzer, text.mv_data, text.mv_size, SG_ANALYZE_DOCUMENT, &w->analysis,
-                    err);
-  if (!rc && text.mv_size && collect_terms(&w->analysis, &r->terms)) rc = oom(err);
+    rc = sg_analyze(w->analyzer, text.mv_data, text.mv_size, SG_ANALYZE_DOCUMENT,
+                    &w->removed_analysis, err);
+  if (!rc && text.mv_size && collect_terms(&w->removed_analysis, &r->terms)) rc = oom(err);
   sg_store_read_end(w->store, txn);
   if (rc) {
     sg_buf_free(&r->terms);
@@ -408,7 +411,7 @@ static int retire(sg_writer *w, long path, const existing *ex, seogo_error *err)
 }
 
 int seogo_remove(seogo_index *index, const char *name, seogo_error *err) {
-  sg_writer *w;
+  sg_writer *w = NULL;
   int rc = writer_of(index, &w, err);
   if (rc) return rc;
   if (!name || !*name) return sg_fail(err, SEOGO_EINVAL, "no document name given");
@@ -641,7 +644,7 @@ static int check_name(const char *name, seogo_error *err) {
 
 int seogo_add_buffer(seogo_index *index, const char *name, const void *data, size_t len,
                      int64_t mtime, seogo_add_info *info, seogo_error *err) {
-  sg_writer *w;
+  sg_writer *w = NULL;
   int rc = writer_of(index, &w, err);
   if (rc || (rc = check_name(name, err))) return rc;
   if (!data && len) return sg_fail(err, SEOGO_EINVAL, "%s: no data", name);
@@ -688,7 +691,7 @@ static int read_file(const char *path, int fd, size_t size_hint, char **out, siz
 
 int seogo_add_file(seogo_index *index, const char *file_path, const char *name,
                    seogo_add_info *info, seogo_error *err) {
-  sg_writer *w;
+  sg_writer *w = NULL;
   int rc = writer_of(index, &w, err);
   if (rc) return rc;
   if (!file_path || !*file_path) return sg_fail(err, SEOGO_EINVAL, "no file given");
@@ -714,8 +717,8 @@ int seogo_add_file(seogo_index *index, const char *file_path, const char *name,
     fill_info(info, SEOGO_UNCHANGED, &ex.rec, (uint64_t)st.st_size);
     return SEOGO_OK;
   }
-  char *data;
-  size_t len;
+  char *data = NULL;
+  size_t len = 0;
   rc = read_file(file_path, fd, (size_t)st.st_size, &data, &len, err);
   close(fd);
   if (rc) return rc;
@@ -1251,7 +1254,7 @@ static int write_batch(sg_writer *w, seogo_error *err) {
 }
 
 int seogo_commit(seogo_index *index, seogo_error *err) {
-  sg_writer *w;
+  sg_writer *w = NULL;
   int rc = writer_of(index, &w, err);
   if (rc) return rc;
   if (!w->ndocs && !w->nremovals && !w->ntouches) return SEOGO_OK;
