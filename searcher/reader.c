@@ -227,7 +227,7 @@ int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err) {
   }
   /* the next block is the common case; jump only when its header says it ends too early */
   MDB_val k, v;
-  int found;
+  int found = 0;
   int rc = cursor_get(p, &k, &v, MDB_NEXT, &found, err);
   if (rc) return rc;
   uint32_t first, count, last, max_tf;
@@ -250,7 +250,7 @@ int sg_postings_rewind(sg_postings *p, seogo_error *err) {
   p->loaded = 0;
   p->pid = 0;
   MDB_val k, v;
-  int found;
+  int found = 0;
   int rc = find_block(p, 0, &k, &v, &found, err);
   if (rc) return rc;
   if (!found) {
