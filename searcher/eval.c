@@ -814,7 +814,7 @@ static int build_file(builder *b, const sg_qnode *q, sg_matcher **out) {
     free(f.ranges);
     return rc;
   }
-  qsort(f.ranges, f.n, sizeof *f.ranges, range_compare);
+  if (f.n) qsort(f.ranges, f.n, sizeof *f.ranges, range_compare);
   m->ranges = f.ranges;
   m->nranges = f.n;
   *out = m;

@@ -1,0 +1,476 @@
+/* test_search.c - searching the corpus through the library: the example queries find the right
+ * files and lines, Korean words match across particles and PDF line breaks, operators and
+ * filters do what they say, snippets and highlights show the match, and a damaged index is an
+ * error, not a crash. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <utf8proc.h>
+
+#include "searcher.h"
+#include "testlib.h"
+
+static const char *const CORPUS[] = {
+    "corpus/000_659a9385f88d803c.txt", "corpus/001_5c4ecdcc42dba0b5.txt",
+    "corpus/002_0223f975d8e56b67.txt", "corpus/003_6aa41a9c697c4b0d.txt",
+    "corpus/004_4c37cfff86aabd90.txt"};
+#define F001 "corpus/001_5c4ecdcc42dba0b5.txt"
+#define F002 "corpus/002_0223f975d8e56b67.txt"
+
+static seogo_index *ix;
+
+static void build_index(void) {
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/index", tl_tmpdir());
+  seogo_error err = {0};
+  int rc = seogo_open(dir, SEOGO_OPEN_WRITE, &ix, &err);
+  if (rc) {
+    fprintf(stderr, "cannot create the test index: %s\n", err.message);
+    exit(2);
+  }
+  for (size_t i = 0; i < sizeof CORPUS / sizeof CORPUS[0]; i++) {
+    seogo_add_info info;
+    if (seogo_add_file(ix, tl_source_path(CORPUS[i]), CORPUS[i], &info, &err)) {
+      fprintf(stderr, "cannot index %s: %s\n", CORPUS[i], err.message);
+      exit(2);
+    }
+  }
+  if (seogo_commit(ix, &err)) {
+    fprintf(stderr, "commit: %s\n", err.message);
+    exit(2);
+  }
+}
+
+static seogo_results *search_opt(const char *q, const seogo_search_options *o) {
+  seogo_results *res = NULL;
+  seogo_error err = {0};
+  int rc = seogo_search(ix, q, strlen(q), o, &res, &err);
+  CHECK_MSG(rc == SEOGO_OK, "search [%s] failed: %d %s", q, rc, err.message);
+  return res;
+}
+
+static seogo_results *search_n(const char *q, uint32_t limit) {
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.limit = limit;
+  return search_opt(q, &o);
+}
+
+static uint64_t total_of(const char *q) {
+  seogo_results *r = search_n(q, 0);
+  uint64_t n = seogo_results_total(r);
+  seogo_results_free(r);
+  return n;
+}
+
+/* The passage's stored text with all whitespace removed, so that a word broken across PDF lines
+ * reads whole (a check that cannot share the analyzer's mistakes). */
+static char *passage_squeezed(uint64_t pid) {
+  sg_reader r;
+  sg_passage p;
+  const char *text;
+  size_t len;
+  CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
+  CHECK_EQ_INT(sg_reader_passage(&r, (uint32_t)pid, &p, NULL), SEOGO_OK);
+  CHECK_EQ_INT(sg_reader_text(&r, p.doc_id, &text, &len, NULL), SEOGO_OK);
+  char *out = malloc(p.end - p.start + 1);
+  size_t n = 0;
+  for (uint32_t i = p.start; i < p.end && i < len; i++)
+    if (!strchr(" \t\r\n", text[i])) out[n++] = text[i];
+  out[n] = '\0';
+  sg_reader_end(&r);
+  return out;
+}
+
+static int contains(uint64_t pid, const char *needle) {
+  char *s = passage_squeezed(pid);
+  int yes = strstr(s, needle) != NULL;
+  free(s);
+  return yes;
+}
+
+/* Whether some hit of r lies in `file` and covers `line`. */
+static int covers(const seogo_results *r, const char *file, uint32_t line) {
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    if (strcmp(h->path, file) == 0 && h->line_start <= line && line <= h->line_end) return 1;
+  }
+  return 0;
+}
+
+/* The highlighted text of hit h's k-th range, in a static buffer. */
+static const char *highlighted(const seogo_hit *h, size_t k) {
+  static char buf[512];
+  const seogo_range *r = &h->highlights[k];
+  snprintf(buf, sizeof buf, "%.*s", (int)(r->end - r->start), h->snippet + r->start);
+  return buf;
+}
+
+/* ---- the example queries ------------------------------------------------------------------- */
+
+static void test_sovereign_ai(void) {
+  seogo_results *r = search_n("소버린 AI", 1000);
+  CHECK(seogo_results_total(r) >= 20);
+  CHECK_EQ_INT(seogo_results_count(r), seogo_results_total(r));
+  /* 002's summary: "... 소버린 AI(Sovereign AI) 전략을 추진하고 있다." on line 21 */
+  CHECK(covers(r, F002, 21));
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    uint64_t pid = seogo_results_hit(r, i)->passage_id;
+    CHECK_MSG(contains(pid, "소버린") && (contains(pid, "AI") || contains(pid, "ai")),
+              "hit %zu lacks 소버린 or AI", i);
+  }
+  /* scores descend */
+  for (size_t i = 1; i < seogo_results_count(r); i++)
+    CHECK(seogo_results_hit(r, i - 1)->score >= seogo_results_hit(r, i)->score);
+  seogo_results_free(r);
+}
+
+static void test_korean_phrase(void) {
+  seogo_results *r = search_n("\"기술 주권\"", 1000);
+  CHECK(seogo_results_total(r) >= 15);
+  CHECK(covers(r, F002, 5182)); /* 최근 주목받는 ‘기술 주권’은 ... */
+  CHECK(covers(r, F002, 5208)); /* 기술 주권은 기술 독립성을 넘어 ... */
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    CHECK_MSG(contains(h->passage_id, "기술주권"), "%s:%u lacks 기술 주권", h->path,
+              (unsigned)h->line_start);
+  }
+  /* the words of the phrase are highlighted, not 기술 elsewhere */
+  const seogo_hit *top = seogo_results_hit(r, 0);
+  CHECK(top && top->highlight_count > 0);
+  for (size_t k = 0; top && k < top->highlight_count; k++) {
+    const char *s = highlighted(top, k);
+    CHECK_MSG(strcmp(s, "기술") == 0 || strcmp(s, "주권") == 0 || strcmp(s, "기술주권") == 0 ||
+                  strcmp(s, "기술 주권") == 0,
+              "highlight \"%s\"", s);
+  }
+  seogo_results_free(r);
+  /* the phrase is narrower than its words */
+  CHECK(total_of("\"기술 주권\"") < total_of("기술 주권"));
+}
+
+static void test_boolean_query(void) {
+  const char *q = "반도체 AND (수출 OR 통제) NOT 중국";
+  seogo_results *r = search_n(q, 1000);
+  CHECK(seogo_results_total(r) >= 3);
+  const seogo_hit *top = seogo_results_hit(r, 0);
+  /* 001 line 9: "...반도체와 AI 연산 자원에 대한 수출 통제 집행력을 강화..." */
+  CHECK(top && strcmp(top->path, F001) == 0 && top->line_start <= 9 && top->line_end >= 9);
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    uint64_t pid = seogo_results_hit(r, i)->passage_id;
+    CHECK(contains(pid, "반도체"));
+    CHECK(contains(pid, "수출") || contains(pid, "통제"));
+    CHECK_MSG(!contains(pid, "중국"), "hit %zu contains 중국", i);
+  }
+  seogo_results_free(r);
+  /* NOT removes: the same query without NOT has more */
+  CHECK(total_of("반도체 AND (수출 OR 통제)") > total_of(q));
+  CHECK_EQ_INT(total_of("반도체 (수출 OR 통제) -중국"), total_of(q));
+  /* OR is a union, AND an intersection */
+  uint64_t a = total_of("수출"), b = total_of("통제");
+  uint64_t both = total_of("수출 통제"), either = total_of("수출 OR 통제");
+  CHECK_EQ_INT(either + both, a + b);
+  CHECK_EQ_INT(total_of("수출 AND 통제"), both);
+}
+
+static void test_english_phrase_across_line_break(void) {
+  seogo_results *r = search_n("\"technology sovereignty\"", 1000);
+  /* all six places in the English abstract, one broken across lines 7833/7835 */
+  CHECK(covers(r, F002, 7835));
+  CHECK(covers(r, F002, 7851));
+  CHECK(covers(r, F002, 7894));
+  CHECK(covers(r, F002, 7902));
+  CHECK(covers(r, F002, 7923));
+  CHECK(covers(r, F002, 7947));
+  for (size_t i = 0; i < seogo_results_count(r); i++)
+    CHECK(contains(seogo_results_hit(r, i)->passage_id, "sovereignty"));
+  seogo_results_free(r);
+  /* case and inflection do not matter: the stems match */
+  CHECK_EQ_INT(total_of("\"Technology Sovereignty\""), total_of("\"technology sovereignty\""));
+}
+
+static void test_korean_phrase_across_pdf_break(void) {
+  /* 002 lines 3-5: "... 산업 자본이 아니라 국" / "가의 무역·외교·안보 ..." */
+  seogo_results *r = search_n("\"국가의 무역\"", 10);
+  CHECK(covers(r, F002, 3) && covers(r, F002, 5));
+  const seogo_hit *h = seogo_results_hit(r, 0);
+  CHECK(h && h->snippet && strstr(h->snippet, "국가의 무역") != NULL);
+  int found = 0;
+  for (size_t k = 0; h && k < h->highlight_count; k++) found |= !strcmp(highlighted(h, k), "국가");
+  CHECK_MSG(found, "국가 is not highlighted whole in the repaired snippet");
+  seogo_results_free(r);
+}
+
+static void test_particles_are_stripped(void) {
+  seogo_results *a = search_n("반도체를", 1000), *b = search_n("반도체", 1000);
+  CHECK(seogo_results_total(a) > 20);
+  CHECK_EQ_INT(seogo_results_total(a), seogo_results_total(b));
+  for (size_t i = 0; i < seogo_results_count(a) && i < seogo_results_count(b); i++)
+    CHECK_EQ_INT(seogo_results_hit(a, i)->passage_id, seogo_results_hit(b, i)->passage_id);
+  seogo_results_free(a);
+  seogo_results_free(b);
+}
+
+static void test_korean_word_inside_longer_words(void) {
+  /* 정책 finds 정책을, 정책의 ...; the highlight is 정책 alone */
+  seogo_results *r = search_n("정책 file:*001*", 50);
+  CHECK(seogo_results_total(r) > 0);
+  int whole_before_particle = 0;
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    CHECK(strcmp(h->path, F001) == 0);
+    for (size_t k = 0; k < h->highlight_count; k++) {
+      CHECK_EQ_STR(highlighted(h, k), "정책");
+      if (!strncmp(h->snippet + h->highlights[k].end, "을", 3)) whole_before_particle = 1;
+    }
+  }
+  CHECK_MSG(whole_before_particle, "no hit shows 정책 highlighted in 정책을");
+  seogo_results_free(r);
+}
+
+static void test_mixed_script_word(void) {
+  seogo_results *r = search_n("AI반도체", 1000);
+  CHECK(seogo_results_total(r) >= 5);
+  CHECK(covers(r, F002, 4065)); /* "... AI 반도체" in a table of 002 */
+  /* ai then 반도체 as the next word ("AI 반도체", "AI·반도체", "AI반도체") */
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    CHECK(contains(h->passage_id, "AI반도체") || contains(h->passage_id, "AI·반도체") ||
+          contains(h->passage_id, "AI,반도체"));
+    CHECK(h->highlight_count >= 2);
+  }
+  seogo_results_free(r);
+  /* an implicit phrase: narrower than the two words */
+  CHECK(total_of("AI반도체") < total_of("AI 반도체"));
+}
+
+static void test_file_filter(void) {
+  seogo_document doc;
+  CHECK_EQ_INT(seogo_document_info(ix, F002, &doc, NULL), SEOGO_OK);
+  seogo_results *r = search_n("file:*002*", 5);
+  CHECK_EQ_INT(seogo_results_total(r), doc.passages);
+  /* all scores tie, so passages come in id order */
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    CHECK(strcmp(h->path, F002) == 0);
+    if (i) CHECK(h->passage_id > seogo_results_hit(r, i - 1)->passage_id);
+  }
+  CHECK(covers(r, F002, 1));
+  seogo_results_free(r);
+  CHECK_EQ_INT(total_of("file:002_*"), doc.passages); /* the base name matches too */
+  CHECK_EQ_INT(total_of("file:*.pdf"), 0);
+  uint64_t all = total_of("반도체"), in002 = total_of("반도체 file:*002*");
+  CHECK(in002 > 0 && in002 < all);
+  CHECK_EQ_INT(total_of("반도체 -file:*002*") + in002, all);
+}
+
+static void test_near_prefix_syllable(void) {
+  uint64_t near20 = total_of("NEAR(엔비디아 GPU, 20)"), near2 = total_of("NEAR(엔비디아 GPU, 2)");
+  CHECK(near20 > 0 && near2 > 0 && near2 <= near20);
+  CHECK(near20 <= total_of("엔비디아 GPU"));
+  seogo_results *r = search_n("NEAR(GPU 엔비디아, 2)", 100);
+  for (size_t i = 0; i < seogo_results_count(r); i++)
+    CHECK(contains(seogo_results_hit(r, i)->passage_id, "엔비디아"));
+  seogo_results_free(r);
+  /* prefixes: sovereign* reaches sovereignty; 반도* at least every 반도체 */
+  r = search_n("sovereign*", 1000);
+  CHECK(covers(r, F002, 7851));
+  seogo_results_free(r);
+  CHECK(total_of("반도*") >= total_of("반도체"));
+  /* a one-syllable word: 칩 alone and as the start of a longer word */
+  r = search_n("칩", 100);
+  CHECK(seogo_results_total(r) > 0);
+  for (size_t i = 0; i < seogo_results_count(r); i++)
+    CHECK(contains(seogo_results_hit(r, i)->passage_id, "칩"));
+  seogo_results_free(r);
+}
+
+static void test_grouping_limit_offset(void) {
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.group = 1;
+  seogo_results *r = search_opt("AI", &o);
+  CHECK_EQ_INT(seogo_results_total(r), 5);
+  CHECK_EQ_INT(seogo_results_count(r), 5);
+  for (size_t i = 0; i < seogo_results_count(r); i++)
+    for (size_t j = 0; j < i; j++)
+      CHECK(seogo_results_hit(r, i)->doc_id != seogo_results_hit(r, j)->doc_id);
+  seogo_results_free(r);
+  seogo_search_options_init(&o);
+  o.limit = 6;
+  seogo_results *all = search_opt("반도체", &o);
+  o.limit = 3;
+  o.offset = 2;
+  seogo_results *page = search_opt("반도체", &o);
+  CHECK_EQ_INT(seogo_results_count(page), 3);
+  CHECK_EQ_INT(seogo_results_total(page), seogo_results_total(all));
+  for (size_t i = 0; i < 3; i++)
+    CHECK_EQ_INT(seogo_results_hit(page, i)->passage_id,
+                 seogo_results_hit(all, i + 2)->passage_id);
+  seogo_results_free(all);
+  seogo_results_free(page);
+}
+
+static void test_snippets(void) {
+  seogo_results *r = search_n("소버린 AI", 10);
+  for (size_t i = 0; i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    CHECK(h->snippet != NULL && h->snippet_len == strlen(h->snippet));
+    CHECK(strchr(h->snippet, '\n') == NULL);
+    /* valid UTF-8 and about snippet_chars characters */
+    utf8proc_ssize_t chars = 0;
+    for (size_t k = 0; k < h->snippet_len; chars++) {
+      utf8proc_int32_t cp;
+      utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)h->snippet + k,
+                                            (utf8proc_ssize_t)(h->snippet_len - k), &cp);
+      CHECK(n > 0);
+      if (n <= 0) break;
+      k += (size_t)n;
+    }
+    CHECK_MSG(chars <= 240 + 10, "snippet of %ld characters", (long)chars);
+    CHECK(h->highlight_count > 0);
+    for (size_t k = 0; k < h->highlight_count; k++) {
+      CHECK(h->highlights[k].start < h->highlights[k].end);
+      CHECK(h->highlights[k].end <= h->snippet_len);
+      if (k) CHECK(h->highlights[k].start >= h->highlights[k - 1].end);
+      const char *s = highlighted(h, k);
+      CHECK_MSG(!strcmp(s, "소버린") || !strcasecmp(s, "AI"), "highlight \"%s\"", s);
+    }
+  }
+  seogo_results_free(r);
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.snippets = 0;
+  r = search_opt("소버린 AI", &o);
+  CHECK(seogo_results_count(r) > 0 && seogo_results_hit(r, 0)->snippet == NULL);
+  seogo_results_free(r);
+}
+
+static void test_explain(void) {
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.explain = 1;
+  o.limit = 2;
+  seogo_results *r = search_opt("반도체 \"기술 주권\"", &o);
+  const char *e = seogo_results_explain(r);
+  CHECK(e && strstr(e, "AND(반도체, \"기술 주권\")") && strstr(e, "idf=") && strstr(e, "hit 1"));
+  seogo_results_free(r);
+  r = search_n("반도체", 1);
+  CHECK(seogo_results_explain(r) == NULL);
+  seogo_results_free(r);
+}
+
+static void test_errors(void) {
+  seogo_results *r = NULL;
+  seogo_error err = {0};
+  CHECK_EQ_INT(seogo_search(ix, "소버린 \"기술", strlen("소버린 \"기술"), NULL, &r, &err),
+               SEOGO_EQUERY);
+  CHECK(r == NULL);
+  CHECK_EQ_INT(err.column, 5);
+  CHECK_EQ_INT(seogo_search(ix, "NOT 중국", strlen("NOT 중국"), NULL, &r, &err), SEOGO_EQUERY);
+  CHECK_EQ_INT(err.column, 1);
+  CHECK_EQ_INT(seogo_search(ix, "a OR NOT b", 10, NULL, &r, &err), SEOGO_EQUERY);
+  CHECK_EQ_INT(err.column, 6);
+  CHECK_EQ_INT(seogo_search(ix, "!!! ...", 7, NULL, &r, &err), SEOGO_EQUERY);
+  CHECK_EQ_INT(seogo_search(NULL, "a", 1, NULL, &r, &err), SEOGO_EINVAL);
+  CHECK_EQ_INT(seogo_search(ix, "a", 1, NULL, NULL, &err), SEOGO_EINVAL);
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.b = 2;
+  CHECK_EQ_INT(seogo_search(ix, "a", 1, &o, &r, &err), SEOGO_EINVAL);
+  CHECK_EQ_INT(seogo_search(ix, "e*", 2, NULL, &r, &err), SEOGO_OK); /* bounded expansion */
+  seogo_results_free(r);
+  r = search_n("zyxwvutsrq", 10);
+  CHECK(r && seogo_results_total(r) == 0 && seogo_results_count(r) == 0);
+  seogo_results_free(r);
+}
+
+/* ---- threads ---------------------------------------------------------------------------- */
+
+static const char *const THREAD_QUERIES[] = {"소버린 AI", "\"기술 주권\"", "반도체를",
+                                             "AI반도체", "sovereign*", "NEAR(엔비디아 GPU)"};
+#define NQ (sizeof THREAD_QUERIES / sizeof THREAD_QUERIES[0])
+
+static uint64_t expected_first[NQ];
+
+static void *search_thread(void *arg) {
+  long bad = 0;
+  for (int round = 0; round < 5; round++) {
+    for (size_t q = 0; q < NQ; q++) {
+      seogo_results *r = NULL;
+      const char *s = THREAD_QUERIES[q];
+      if (seogo_search(ix, s, strlen(s), NULL, &r, NULL) != SEOGO_OK) bad++;
+      else if (seogo_results_hit(r, 0)->passage_id != expected_first[q]) bad++;
+      seogo_results_free(r);
+    }
+  }
+  return (void *)bad;
+}
+
+static void test_concurrent_searches(void) {
+  for (size_t q = 0; q < NQ; q++) {
+    seogo_results *r = search_n(THREAD_QUERIES[q], 1);
+    expected_first[q] = seogo_results_count(r) ? seogo_results_hit(r, 0)->passage_id : 0;
+    seogo_results_free(r);
+  }
+  pthread_t t[4];
+  for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, search_thread, NULL);
+  for (int i = 0; i < 4; i++) {
+    void *bad;
+    pthread_join(t[i], &bad);
+    CHECK_EQ_INT((long)bad, 0);
+  }
+}
+
+/* ---- a damaged index ---------------------------------------------------------------------- */
+
+static void test_corrupt_postings_are_an_error(void) {
+  sg_store *st = ix->store;
+  MDB_txn *txn;
+  CHECK_EQ_INT(sg_store_write_begin(st, &txn, NULL), SEOGO_OK);
+  MDB_cursor *cur;
+  mdb_cursor_open(txn, st->postings, &cur);
+  sg_buf key = {0};
+  sg_postings_key(&key, "반도", strlen("반도"), 0);
+  MDB_val k = {key.len, key.data}, v;
+  CHECK_EQ_INT(mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), 0);
+  unsigned char garbage[] = {0x05, 0x7f, 0x01, 0xff, 0xff};
+  MDB_val g = {sizeof garbage, garbage};
+  CHECK_EQ_INT(mdb_cursor_put(cur, &k, &g, MDB_CURRENT), 0);
+  mdb_cursor_close(cur);
+  CHECK_EQ_INT(sg_store_commit(st, txn, NULL), SEOGO_OK);
+  sg_buf_free(&key);
+  seogo_results *r = NULL;
+  seogo_error err = {0};
+  CHECK_EQ_INT(seogo_search(ix, "반도체", strlen("반도체"), NULL, &r, &err), SEOGO_ECORRUPT);
+  CHECK(r == NULL && strstr(err.message, "corrupt") != NULL);
+  CHECK_EQ_INT(seogo_search(ix, "반*", strlen("반*"), NULL, &r, &err), SEOGO_ECORRUPT);
+  /* other words still work */
+  r = search_n("소버린", 1);
+  CHECK(seogo_results_count(r) == 1);
+  seogo_results_free(r);
+}
+
+int main(void) {
+  build_index();
+  RUN(test_sovereign_ai);
+  RUN(test_korean_phrase);
+  RUN(test_boolean_query);
+  RUN(test_english_phrase_across_line_break);
+  RUN(test_korean_phrase_across_pdf_break);
+  RUN(test_particles_are_stripped);
+  RUN(test_korean_word_inside_longer_words);
+  RUN(test_mixed_script_word);
+  RUN(test_file_filter);
+  RUN(test_near_prefix_syllable);
+  RUN(test_grouping_limit_offset);
+  RUN(test_snippets);
+  RUN(test_explain);
+  RUN(test_errors);
+  RUN(test_concurrent_searches);
+  RUN(test_corrupt_postings_are_an_error); /* last: it damages the index */
+  seogo_close(ix);
+  return tl_summary();
+}
