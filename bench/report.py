@@ -125,7 +125,7 @@ def fmt_us(v):
 
 
 def indexing_table(runs):
-    rows = ["| engine | input MB | items | index s | MB/s | peak RSS MB | index MB | index/input |",
+    rows = ["| engine | input MB | documents or passages | index s | MB/s | peak RSS MB | index MB | index/input |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for e in ENGINES:
         r = runs.get(e)
@@ -278,7 +278,8 @@ def main():
         out += ["", "## Corpus %s" % label, ""]
         if docs:
             out += ["%d generated documents, %.1f MB; %s passages (exported from Seogo's index)."
-                    % (docs, total / MB, _passage_count(args.out, label)), ""]
+                    % (docs, total / MB, _passage_count(args.out, label)) + _load_note(args.out, label),
+                    ""]
         out += ["### Indexing", "",
                 "Seogo indexes the generated documents (its input: the document bytes); the "
                 "others index the passages Seogo made (their input: the passage texts).", ""]
@@ -297,6 +298,16 @@ def main():
             if plotted else "(gnuplot was not available: no plot)", ""]
     with open(args.results, "w", encoding="utf-8") as f:
         f.write("\n".join(out))
+
+
+def _load_note(out, label):
+    """The machine's load when the size's run began: other work on a shared machine shows in
+    the p99 latencies."""
+    try:
+        with open(os.path.join(out, label, "loadavg")) as f:
+            return " Load average when the run began: %s." % f.read().split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def _passage_count(out, label):

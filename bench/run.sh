@@ -168,6 +168,7 @@ run_size() {
     echo "$stamp" >"$dir/corpus.stamp"
   fi
   rm -f "$dir"/*.json
+  cat /proc/loadavg >"$dir/loadavg" 2>/dev/null || true
   log "$size: seogo: indexing"
   rm -rf "$dir/db-seogo"
   "$bin/seogo_bench" --phase index --corpus "$dir/corpus" --db "$dir/db-seogo" \
