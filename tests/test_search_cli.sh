@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# test_search.sh - the seogo-search program on an index of corpus/: the example queries find the
+# test_search_cli.sh - the seogo-search program on an index of corpus/: the example queries find the
 # right files and lines, output formats (human, --json, --count, --group, --explain, --queries),
 # exit statuses 0/1/2, and malformed queries shown with a caret under the right column.
 set -uo pipefail
