@@ -247,6 +247,8 @@ static int run_query(const config *c, seogo_index *index, const char *q, size_t 
   return total > 0 ? 0 : 1;
 }
 
+#define HEADER_BYTES 200
+
 static int run_queries_file(const config *c, seogo_index *index) {
   FILE *in = strcmp(c->queries_file, "-") == 0 ? stdin : fopen(c->queries_file, "r");
   if (!in) {
@@ -265,8 +267,14 @@ static int run_queries_file(const config *c, seogo_index *index) {
     while (blank < (size_t)len && (line[blank] == ' ' || line[blank] == '\t')) blank++;
     if (blank == (size_t)len) continue;
     if (!c->json) {
+      /* a header, not a copy: a huge query line is shown cut (at a character boundary) */
+      size_t shown = (size_t)len;
+      if (shown > HEADER_BYTES) {
+        shown = HEADER_BYTES;
+        while (shown > 0 && ((unsigned char)line[shown] & 0xC0) == 0x80) shown--;
+      }
       if (number > 1) fputc('\n', stdout);
-      printf("## %ld: %.*s\n", number, (int)len, line);
+      printf("## %ld: %.*s%s\n", number, (int)shown, line, shown < (size_t)len ? "..." : "");
     }
     int st = run_query(c, index, line, (size_t)len, number);
     any_hit |= st == 0;

@@ -135,8 +135,9 @@ for l in open(sys.argv[1], encoding="utf-8"):
 sys.exit(0 if n == 20 else 1)
 EOF
 check "--json: one valid object per hit with byte-range highlights" test $? -eq 0
-check "--json passes python3 -m json.tool line by line" \
-  bash -c "while IFS= read -r l; do printf '%s' \"\$l\" | python3 -m json.tool >/dev/null || exit 1; done <'$tmp/out'"
+check "--json passes python3 -m json.tool (first line) and json.loads (all)" \
+  bash -c "head -1 '$tmp/out' | python3 -m json.tool >/dev/null &&
+           python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' '$tmp/out'"
 if command -v jq >/dev/null; then
   check "--json passes jq" jq -e . "$tmp/out" >/dev/null
 fi
@@ -267,5 +268,6 @@ status=$?
 check "a 10 MB query: refused as too long (exit 2)" \
   test "$status" -eq 2 -a "$(grep -c 'too long' "$tmp/err")" -eq 1
 check "... and its error excerpt stays short" test "$(wc -c <"$tmp/err")" -lt 1000
+check "... and so does the query's header line" test "$(wc -c <"$tmp/out")" -lt 1000
 
 finish
