@@ -15,7 +15,14 @@
  * them so a query like "a*" cannot read the whole index. */
 #define SG_EXPAND_MAX 12000
 
-typedef enum mkind { M_SEQ, M_ALT, M_PHRASE, M_NEAR, M_AND, M_OR, M_FILE } mkind;
+/* Korean compounds are written together or apart (데이터주권, 데이터 주권): a Korean query word
+ * of SPLIT_MIN_BIGRAMS+1 to SPLIT_MAX_BIGRAMS+1 syllables also matches as two words, split
+ * anywhere that leaves at least two syllables on each side. */
+#define SPLIT_MIN_BIGRAMS 3
+#define SPLIT_MAX_BIGRAMS 9
+
+/* M_UNION: the occurrences of any of its positional kids (a Korean word or its splits). */
+typedef enum mkind { M_SEQ, M_ALT, M_PHRASE, M_NEAR, M_UNION, M_AND, M_OR, M_FILE } mkind;
 
 typedef struct alt_rec {
   uint32_t pid, pos;
@@ -48,7 +55,8 @@ struct sg_matcher {
   size_t nrecs, rec_i;
   size_t nexpanded;
   sg_occ *alt_occ;
-  /* NEAR */
+  /* NEAR: the window; PHRASE: the largest gap between words when not 0 (default: 1, or 2
+   * after a Korean word) */
   uint32_t distance;
   /* FILE */
   pid_range *ranges;
@@ -239,7 +247,7 @@ static int phrase_occurrences(sg_matcher *m, seogo_error *err) {
   memcpy(cur, m->kids[0]->occ, ncur * sizeof *cur);
   for (size_t i = 1; i < m->nkids && ncur > 0; i++) {
     const sg_matcher *kid = m->kids[i];
-    uint32_t max_gap = m->kids[i - 1]->korean ? 2 : 1;
+    uint32_t max_gap = m->distance ? m->distance : m->kids[i - 1]->korean ? 2 : 1;
     size_t nnext = 0;
     for (size_t k = 0; k < kid->nocc; k++) {
       const sg_occ *o = &kid->occ[k];
@@ -326,6 +334,45 @@ static int seek_positional_group(sg_matcher *m, uint32_t target, seogo_error *er
   return SEOGO_OK;
 }
 
+static int occ_compare(const void *a, const void *b) {
+  const sg_occ *x = a, *y = b;
+  if (x->start != y->start) return x->start < y->start ? -1 : 1;
+  return (x->weight < y->weight) - (x->weight > y->weight); /* heavier first */
+}
+
+/* The union's occurrences: those of every kid on the passage, one per start position (the
+ * best weighted), so a compound written together is not counted again as its split. */
+static int seek_union(sg_matcher *m, uint32_t target, seogo_error *err) {
+  uint32_t best = SG_PID_END;
+  for (size_t i = 0; i < m->nkids; i++) {
+    int rc = seek(m->kids[i], target, err);
+    if (rc) return rc;
+    if (m->kids[i]->pid < best) best = m->kids[i]->pid;
+  }
+  if (best == SG_PID_END) {
+    set_end(m);
+    return SEOGO_OK;
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < m->nkids; i++)
+    if (m->kids[i]->pid == best) total += m->kids[i]->nocc;
+  if (occ_reserve(m, total)) return nomem(err);
+  size_t n = 0;
+  for (size_t i = 0; i < m->nkids; i++) {
+    if (m->kids[i]->pid != best) continue;
+    memcpy(m->buf + n, m->kids[i]->occ, m->kids[i]->nocc * sizeof *m->buf);
+    n += m->kids[i]->nocc;
+  }
+  qsort(m->buf, n, sizeof *m->buf, occ_compare);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (kept == 0 || m->buf[kept - 1].start != m->buf[i].start) m->buf[kept++] = m->buf[i];
+  m->pid = best;
+  m->occ = m->buf;
+  m->nocc = kept;
+  return SEOGO_OK;
+}
+
 static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
   uint32_t t = target;
   for (;;) {
@@ -381,6 +428,7 @@ static int seek(sg_matcher *m, uint32_t target, seogo_error *err) {
   case M_ALT: return seek_alt(m, target);
   case M_PHRASE:
   case M_NEAR: return seek_positional_group(m, target, err);
+  case M_UNION: return seek_union(m, target, err);
   case M_AND: return seek_and(m, target, err);
   case M_OR: return seek_or(m, target, err);
   case M_FILE: return seek_file(m, target);
@@ -642,6 +690,82 @@ static size_t latin_prefix(const char *stem, size_t stem_len, const char *orig, 
   return common;
 }
 
+/* The query text a piece came from (its first term's start to its last term's end). */
+static size_t piece_label(const builder *b, const piece *pc, const char *query_text, char *out,
+                          size_t size) {
+  uint32_t start = b->an.tokens[pc->first].start, end = b->an.tokens[pc->first + pc->n - 1].end;
+  size_t n = end > start ? end - start : 0;
+  if (n >= size) n = size - 1;
+  while (n > 0 && ((unsigned char)query_text[start + n] & 0xC0) == 0x80) n--;
+  memcpy(out, query_text + start, n);
+  out[n] = '\0';
+  return n;
+}
+
+/* The Korean word written apart after `k` syllables: its first k syllables ending a word, then
+ * the rest starting the next word (after a one-syllable particle at most). */
+static int build_split(builder *b, const piece *pc, size_t k, int scored, const char *query_text,
+                       sg_matcher **out) {
+  piece left = {pc->first, k - 1, 1}, right = {pc->first + k, pc->n - k, 1};
+  char label[SG_MAX_TERM_BYTES * 4 + 8];
+  sg_matcher *l = NULL, *r = NULL, *phrase = NULL;
+  piece_label(b, &left, query_text, label, sizeof label);
+  int rc = build_seq(b, &left, 0, label, &l);
+  piece_label(b, &right, query_text, label, sizeof label);
+  if (!rc) rc = build_seq(b, &right, 1, label, &r);
+  if (!rc && !(phrase = matcher_new(M_PHRASE, "split", 5))) rc = nomem(b->err);
+  if (!rc && add_kid(phrase, l)) rc = nomem(b->err);
+  else if (!rc) l = NULL;
+  if (!rc && add_kid(phrase, r)) rc = nomem(b->err);
+  else if (!rc) r = NULL;
+  if (!rc && scored) {
+    long group = b->group;
+    size_t member = b->member;
+    b->group = b->plan->ngroups++;
+    b->member = 0;
+    rc = add_pattern(b, SG_PAT_SEQ, &b->an.tokens[left.first], left.n, NULL, 0, 0);
+    if (!rc) b->plan->patterns[b->plan->npatterns - 1].korean = 0; /* next word at gap 1 */
+    b->member = 1;
+    if (!rc) rc = add_pattern(b, SG_PAT_SEQ, &b->an.tokens[right.first], right.n, NULL, 0, 1);
+    b->group = group;
+    b->member = member;
+  }
+  matcher_free(l);
+  matcher_free(r);
+  if (rc) {
+    matcher_free(phrase);
+    return rc;
+  }
+  /* apart means written apart: "데이터의 센터" is not the compound, nor "데이터 백업 센터" */
+  phrase->distance = 1;
+  phrase->korean = 1;
+  *out = phrase;
+  return SEOGO_OK;
+}
+
+/* Wraps the whole-word matcher *out in a union with each way of writing the word apart. */
+static int add_splits(builder *b, const piece *pc, int scored, const char *query_text,
+                      const char *label, sg_matcher **out) {
+  sg_matcher *u = matcher_new(M_UNION, label, strlen(label));
+  if (!u || add_kid(u, *out)) {
+    matcher_free(u);
+    return nomem(b->err);
+  }
+  *out = u;
+  u->korean = 1;
+  size_t syllables = pc->n + 1;
+  for (size_t k = 2; k + 2 <= syllables; k++) {
+    sg_matcher *split = NULL;
+    int rc = build_split(b, pc, k, scored, query_text, &split);
+    if (!rc && add_kid(u, split)) {
+      matcher_free(split);
+      rc = nomem(b->err);
+    }
+    if (rc) return rc;
+  }
+  return SEOGO_OK;
+}
+
 /* One word (piece) of the query: Korean bigram sequence, a one-syllable word, a Latin or number
  * term, or with `prefix` the terms it begins. Registers its highlight pattern when scored. */
 static int build_piece(builder *b, const piece *pc, int prefix, int scored, int column,
@@ -650,13 +774,7 @@ static int build_piece(builder *b, const piece *pc, int prefix, int scored, int 
   const char *term = sg_token_term(&b->an, t0);
   int syllable = pc->korean && pc->n == 1 && utf8_char_len(term, t0->term_len) == t0->term_len;
   char label[SG_MAX_TERM_BYTES * 4 + 8];
-  size_t label_len = 0;
-  for (size_t i = 0; i < pc->n && label_len + SG_MAX_TERM_BYTES + 2 < sizeof label; i++) {
-    const sg_token *t = &b->an.tokens[pc->first + i];
-    if (i) label[label_len++] = ' ';
-    memcpy(label + label_len, sg_token_term(&b->an, t), t->term_len);
-    label_len += t->term_len;
-  }
+  size_t label_len = piece_label(b, pc, query_text, label, sizeof label - 2);
   if (prefix && !pc->korean) {
     char p[SG_MAX_TERM_BYTES];
     size_t plen = latin_prefix(term, t0->term_len, query_text + t0->start, t0->end - t0->start, p);
@@ -676,6 +794,8 @@ static int build_piece(builder *b, const piece *pc, int prefix, int scored, int 
   }
   int rc = build_seq(b, pc, prefix && pc->korean, label, out);
   if (!rc && scored) rc = add_pattern(b, SG_PAT_SEQ, t0, pc->n, NULL, 0, prefix && pc->korean);
+  if (!rc && pc->korean && !prefix && pc->n >= SPLIT_MIN_BIGRAMS && pc->n <= SPLIT_MAX_BIGRAMS)
+    rc = add_splits(b, pc, scored, query_text, label, out);
   return rc;
 }
 
@@ -923,6 +1043,7 @@ static int describe(const sg_matcher *m, sg_buf *out, int negated) {
     return put(out, "file:") || put(out, m->label) || put(out, tmp);
   case M_PHRASE: rc = put(out, "PHRASE("); break;
   case M_NEAR: rc = put(out, "NEAR("); break;
+  case M_UNION: rc = put(out, "EITHER("); break;
   case M_AND: rc = put(out, "AND("); break;
   case M_OR: rc = put(out, "OR("); break;
   }

@@ -230,6 +230,25 @@ static void test_korean_word_inside_longer_words(void) {
   seogo_results_free(r);
 }
 
+static void test_compound_written_apart(void) {
+  /* the corpus writes 데이터 주권 apart (002 line 262: "... 통제할 수 있는 데이터 주권 등의 요소") */
+  seogo_results *r = search_n("데이터주권", 100);
+  CHECK(covers(r, F002, 262));
+  const seogo_hit *h = seogo_results_hit(r, 0);
+  CHECK(h && h->highlight_count == 2 && !strcmp(highlighted(h, 0), "데이터") &&
+        !strcmp(highlighted(h, 1), "주권"));
+  seogo_results_free(r);
+  /* but not with another word between: "웨강아오 데이터 백업 센터" (002 line 3539) */
+  r = search_n("데이터센터", 1000);
+  CHECK(covers(r, F002, 3824)); /* "(서부 데이터 센터)" */
+  CHECK(!covers(r, F002, 3539));
+  seogo_results_free(r);
+  /* and written together, a compound is counted once */
+  r = search_n("기술주권", 1000);
+  CHECK(covers(r, F002, 5208) && covers(r, F002, 5182));
+  seogo_results_free(r);
+}
+
 static void test_mixed_script_word(void) {
   seogo_results *r = search_n("AI반도체", 1000);
   CHECK(seogo_results_total(r) >= 5);
@@ -462,6 +481,7 @@ int main(void) {
   RUN(test_korean_phrase_across_pdf_break);
   RUN(test_particles_are_stripped);
   RUN(test_korean_word_inside_longer_words);
+  RUN(test_compound_written_apart);
   RUN(test_mixed_script_word);
   RUN(test_file_filter);
   RUN(test_near_prefix_syllable);
