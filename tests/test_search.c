@@ -406,6 +406,50 @@ static void test_errors(void) {
   seogo_results_free(r);
 }
 
+/* ---- postings cursors ---------------------------------------------------------------------- */
+
+static void test_postings_cursor_skips_blocks(void) {
+  sg_reader r;
+  CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
+  sg_term_info info;
+  CHECK_EQ_INT(sg_reader_term(&r, "ai", 2, &info, NULL), SEOGO_OK);
+  CHECK_MSG(info.nblocks >= 3, "ai has %u blocks", (unsigned)info.nblocks);
+  /* every passage in order, one step at a time */
+  uint32_t *all = malloc((info.df + 1) * sizeof *all);
+  size_t n = 0;
+  sg_postings p;
+  CHECK_EQ_INT(sg_postings_open(&p, &r, "ai", 2, NULL), SEOGO_OK);
+  while (p.pid != SG_PID_END && n <= info.df) {
+    all[n++] = p.pid;
+    CHECK_EQ_INT(sg_postings_seek(&p, p.pid + 1, NULL), SEOGO_OK);
+  }
+  sg_postings_close(&p);
+  CHECK_EQ_INT(n, info.df);
+  /* seeking ahead by any stride lands on the first passage at or after the target, whether it
+   * is in the same block, the next one or several blocks on */
+  for (uint32_t stride = 1; stride < 2000; stride = stride * 3 + 1) {
+    CHECK_EQ_INT(sg_postings_open(&p, &r, "ai", 2, NULL), SEOGO_OK);
+    size_t i = 0, wrong = 0;
+    for (uint32_t t = 1;; t += stride) {
+      CHECK_EQ_INT(sg_postings_seek(&p, t, NULL), SEOGO_OK);
+      while (i < n && all[i] < t) i++;
+      if (p.pid != (i < n ? all[i] : SG_PID_END)) wrong++;
+      if (p.pid == SG_PID_END) break;
+    }
+    CHECK_MSG(wrong == 0, "stride %u: %zu wrong seeks", (unsigned)stride, wrong);
+    /* rewinding starts over */
+    CHECK_EQ_INT(sg_postings_rewind(&p, NULL), SEOGO_OK);
+    CHECK_EQ_INT(p.pid, all[0]);
+    sg_postings_close(&p);
+  }
+  /* a term that is not indexed has no passages */
+  CHECK_EQ_INT(sg_postings_open(&p, &r, "zyxwvutsrq", 10, NULL), SEOGO_OK);
+  CHECK_EQ_INT(p.pid, SG_PID_END);
+  sg_postings_close(&p);
+  free(all);
+  sg_reader_end(&r);
+}
+
 /* ---- threads ---------------------------------------------------------------------------- */
 
 static const char *const THREAD_QUERIES[] = {"소버린 AI", "\"기술 주권\"", "반도체를",
@@ -489,6 +533,7 @@ int main(void) {
   RUN(test_snippets);
   RUN(test_explain);
   RUN(test_errors);
+  RUN(test_postings_cursor_skips_blocks);
   RUN(test_concurrent_searches);
   RUN(test_corrupt_postings_are_an_error); /* last: it damages the index */
   seogo_close(ix);
