@@ -18,6 +18,14 @@ static inline int sg_is_hangul(int32_t cp) {
          (cp >= 0xD7B0 && cp <= 0xD7FF) || (cp >= 0xFFA0 && cp <= 0xFFDC);
 }
 
+/* The Hangul syllable encoded at p (end: end of the text), or 0: the hot path's check. */
+static inline int32_t sg_syllable_at(const unsigned char *p, const unsigned char *end) {
+  if (end - p < 3 || p[0] < 0xEA || p[0] > 0xED || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+    return 0;
+  int32_t cp = (int32_t)(((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu));
+  return sg_is_hangul_syllable(cp) ? cp : 0;
+}
+
 /* Decodes the well-formed UTF-8 character at p (n > 0 bytes available) into *cp; returns its
  * length, or 0 when the bytes there are not a well-formed character. */
 size_t sg_utf8_decode(const unsigned char *p, size_t n, int32_t *cp);
@@ -49,6 +57,11 @@ void sg_segmenter_free(sg_segmenter *s);
  * seogo_status when ICU fails. */
 int sg_segment_words(sg_segmenter *s, const char *text, size_t len, sg_word_fn fn, void *ctx);
 
+/* The same walk with ICU over every byte (the fast path's reference); offsets are reported
+ * plus `base`. */
+int sg_segment_words_icu(sg_segmenter *s, const char *text, size_t len, size_t base,
+                         sg_word_fn fn, void *ctx);
+
 /* Fills r->sentence_ends from r->norm. */
 int sg_segment_sentences(sg_segmenter *s, sg_analysis *r);
 
@@ -72,6 +85,9 @@ int sg_emit_term(sg_emitter *e, const char *term, size_t len, unsigned flags, si
  * (SEOGO_TERM_CJK) run N[start, end). In a query, a Hangul word's particle or ending is
  * dropped first. */
 int sg_korean_run(sg_emitter *e, size_t start, size_t end, unsigned script_flag, int query);
+
+/* For tests: whether korean.c's suffix table is in the order its lookup needs. */
+int sg_korean_suffixes_sorted(void);
 
 /* Emits the term(s) of the Latin-script or numeric word N[start, end). */
 int sg_english_word(sg_emitter *e, sg_stemmer *s, size_t start, size_t end);

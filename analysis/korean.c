@@ -18,32 +18,34 @@ enum after {
 
 typedef struct suffix {
   const char *text; /* UTF-8, whole syllables */
+  unsigned char len;
   unsigned char after;
 } suffix;
 
-/* Longest first, so that 에서는 wins over 는 and 하는 over 는. */
+/* Looked up by the word's last syllable: sorted by final syllable, longest first within one
+ * final syllable so that 에서는 wins over 는 and 하는 over 는 (a test checks the order). */
+#define SFX(text, after) {text, sizeof text - 1, after}
 static const suffix SUFFIXES[] = {
-    {"하였으며", ANY}, {"되었으며", ANY},
-    {"에서는", ANY}, {"에게서", ANY}, {"에서도", ANY}, {"에서의", ANY}, {"에게는", ANY},
-    {"으로서", CLOSED_NOT_RIEUL}, {"으로써", CLOSED_NOT_RIEUL}, {"으로는", CLOSED_NOT_RIEUL},
-    {"으로도", CLOSED_NOT_RIEUL}, {"으로의", CLOSED_NOT_RIEUL}, {"이라는", CLOSED},
-    {"까지의", ANY}, {"부터는", ANY}, {"하였다", ANY}, {"되었다", ANY}, {"했으며", ANY},
-    {"에서", ANY}, {"에게", ANY}, {"부터", ANY}, {"까지", ANY}, {"처럼", ANY},
-    {"보다", ANY}, {"마다", ANY}, {"조차", ANY}, {"에는", ANY}, {"에도", ANY},
-    {"에의", ANY}, {"만의", ANY}, {"으로", CLOSED_NOT_RIEUL}, {"과의", CLOSED},
-    {"와의", OPEN}, {"과는", CLOSED}, {"와는", OPEN}, {"로서", OPEN_OR_RIEUL},
-    {"로써", OPEN_OR_RIEUL}, {"로는", OPEN_OR_RIEUL}, {"로도", OPEN_OR_RIEUL},
-    {"로의", OPEN_OR_RIEUL}, {"라는", OPEN}, {"이며", CLOSED}, {"이고", CLOSED},
-    {"이다", CLOSED}, {"이나", CLOSED}, {"하는", ANY}, {"하고", ANY}, {"하여", ANY},
-    {"하며", ANY}, {"해서", ANY}, {"했다", ANY}, {"한다", ANY}, {"하기", ANY},
-    {"하지", ANY}, {"하게", ANY}, {"하면", ANY}, {"해야", ANY}, {"된다", ANY},
-    {"되는", ANY}, {"되어", ANY}, {"됐다", ANY}, {"되고", ANY}, {"되며", ANY},
-    {"되기", ANY}, {"되지", ANY},
-    {"은", CLOSED}, {"는", OPEN}, {"이", CLOSED}, {"가", OPEN}, {"을", CLOSED},
-    {"를", OPEN}, {"과", CLOSED}, {"와", OPEN}, {"로", OPEN_OR_RIEUL}, {"의", ANY},
-    {"에", ANY}, {"도", ANY}, {"만", ANY}, {"한", ANY}, {"할", ANY}, {"된", ANY},
-    {"인", JEOK},
+    SFX("가", OPEN), SFX("에게", ANY), SFX("하게", ANY), SFX("이고", CLOSED), SFX("하고", ANY),
+    SFX("되고", ANY), SFX("과", CLOSED), SFX("하기", ANY), SFX("되기", ANY), SFX("이나", CLOSED),
+    SFX("에서는", ANY), SFX("에게는", ANY), SFX("으로는", CLOSED_NOT_RIEUL), SFX("이라는", CLOSED),
+    SFX("부터는", ANY), SFX("에는", ANY), SFX("과는", CLOSED), SFX("와는", OPEN), SFX("로는", OPEN_OR_RIEUL),
+    SFX("라는", OPEN), SFX("하는", ANY), SFX("되는", ANY), SFX("는", OPEN), SFX("하였다", ANY),
+    SFX("되었다", ANY), SFX("보다", ANY), SFX("마다", ANY), SFX("이다", CLOSED), SFX("했다", ANY),
+    SFX("한다", ANY), SFX("된다", ANY), SFX("됐다", ANY), SFX("에서도", ANY), SFX("으로도", CLOSED_NOT_RIEUL),
+    SFX("에도", ANY), SFX("로도", OPEN_OR_RIEUL), SFX("도", ANY), SFX("된", ANY), SFX("처럼", ANY),
+    SFX("으로", CLOSED_NOT_RIEUL), SFX("로", OPEN_OR_RIEUL), SFX("를", OPEN), SFX("만", ANY),
+    SFX("하였으며", ANY), SFX("되었으며", ANY), SFX("했으며", ANY), SFX("이며", CLOSED), SFX("하며", ANY),
+    SFX("되며", ANY), SFX("하면", ANY), SFX("에게서", ANY), SFX("으로서", CLOSED_NOT_RIEUL), SFX("에서", ANY),
+    SFX("로서", OPEN_OR_RIEUL), SFX("해서", ANY), SFX("으로써", CLOSED_NOT_RIEUL),
+    SFX("로써", OPEN_OR_RIEUL), SFX("해야", ANY), SFX("되어", ANY), SFX("에", ANY), SFX("하여", ANY),
+    SFX("와", OPEN), SFX("은", CLOSED), SFX("을", CLOSED), SFX("에서의", ANY),
+    SFX("으로의", CLOSED_NOT_RIEUL), SFX("까지의", ANY), SFX("에의", ANY), SFX("만의", ANY),
+    SFX("과의", CLOSED), SFX("와의", OPEN), SFX("로의", OPEN_OR_RIEUL), SFX("의", ANY), SFX("이", CLOSED),
+    SFX("인", JEOK), SFX("까지", ANY), SFX("하지", ANY), SFX("되지", ANY), SFX("조차", ANY), SFX("부터", ANY),
+    SFX("한", ANY), SFX("할", ANY),
 };
+#define NSUFFIXES (sizeof SUFFIXES / sizeof *SUFFIXES)
 
 /* Nouns whose last syllable only looks like a particle: the -도 of degree (의존도) and
  * a few place names. Matched against the last two syllables of the word. */
@@ -55,9 +57,12 @@ static const char *const WHOLE_TAILS[] = {"존도", "뢰도", "족도", "중도"
 #define PLURAL "들"
 
 static int32_t syllable_at(const char *p) {
-  int32_t cp;
-  if (sg_utf8_decode((const unsigned char *)p, SYLLABLE_BYTES, &cp) != SYLLABLE_BYTES) return 0;
-  return sg_is_hangul_syllable(cp) ? cp : 0;
+  return sg_syllable_at((const unsigned char *)p, (const unsigned char *)p + SYLLABLE_BYTES);
+}
+
+/* The three bytes of one syllable compared without a call. */
+static int same_syllable(const char *a, const char *b) {
+  return a[0] == b[0] && a[1] == b[1] && a[2] == b[2];
 }
 
 static int may_follow(int32_t prev, unsigned char after) {
@@ -81,7 +86,7 @@ static size_t count_chars(const char *w, size_t n) {
 /* Whether w (n bytes, whole syllables) ends in `s` that may follow the syllable before it and
  * leaves a stem of at least two syllables. */
 static int strips(const char *w, size_t n, const suffix *s) {
-  size_t sl = strlen(s->text);
+  size_t sl = s->len;
   if (n < sl + 2 * SYLLABLE_BYTES || memcmp(w + n - sl, s->text, sl) != 0) return 0;
   int32_t prev = syllable_at(w + n - sl - SYLLABLE_BYTES);
   return prev && may_follow(prev, s->after);
@@ -90,15 +95,39 @@ static int strips(const char *w, size_t n, const suffix *s) {
 static int whole_tail(const char *w, size_t n) {
   if (n < 2 * SYLLABLE_BYTES) return 0;
   for (size_t i = 0; i < sizeof WHOLE_TAILS / sizeof *WHOLE_TAILS; i++)
-    if (memcmp(w + n - 2 * SYLLABLE_BYTES, WHOLE_TAILS[i], 2 * SYLLABLE_BYTES) == 0) return 1;
+    if (same_syllable(w + n - SYLLABLE_BYTES, WHOLE_TAILS[i] + SYLLABLE_BYTES) &&
+        same_syllable(w + n - 2 * SYLLABLE_BYTES, WHOLE_TAILS[i]))
+      return 1;
   return 0;
 }
 
+static int compare_final(const suffix *s, const char *syllable) {
+  const unsigned char *a = (const unsigned char *)s->text + s->len - SYLLABLE_BYTES;
+  const unsigned char *b = (const unsigned char *)syllable;
+  for (int i = 0; i < SYLLABLE_BYTES; i++)
+    if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
+  return 0;
+}
+
+int sg_korean_suffixes_sorted(void) {
+  for (size_t i = 1; i < NSUFFIXES; i++) {
+    int c = compare_final(&SUFFIXES[i - 1], SUFFIXES[i].text + SUFFIXES[i].len - SYLLABLE_BYTES);
+    if (c > 0 || (c == 0 && SUFFIXES[i - 1].len < SUFFIXES[i].len)) return 0;
+  }
+  return 1;
+}
+
 static size_t particle_len(const char *w, size_t n) {
-  for (size_t i = 0; i < sizeof SUFFIXES / sizeof *SUFFIXES; i++) {
-    size_t sl = strlen(SUFFIXES[i].text);
-    if (sl == SYLLABLE_BYTES && whole_tail(w, n)) return 0;
-    if (strips(w, n, &SUFFIXES[i])) return sl;
+  const char *last = w + n - SYLLABLE_BYTES;
+  size_t lo = 0, hi = NSUFFIXES;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (compare_final(&SUFFIXES[mid], last) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  for (size_t i = lo; i < NSUFFIXES && compare_final(&SUFFIXES[i], last) == 0; i++) {
+    if (SUFFIXES[i].len == SYLLABLE_BYTES && whole_tail(w, n)) return 0;
+    if (strips(w, n, &SUFFIXES[i])) return SUFFIXES[i].len;
   }
   return 0;
 }
@@ -108,7 +137,7 @@ size_t sg_korean_suffix_len(const char *w, size_t n) {
   size_t len = particle_len(w, n);
   /* 기업들, 기업들이: the plural goes with the particle. */
   size_t rest = n - len, pl = sizeof PLURAL - 1;
-  if (rest >= pl + 2 * SYLLABLE_BYTES && memcmp(w + rest - pl, PLURAL, pl) == 0 &&
+  if (rest >= pl + 2 * SYLLABLE_BYTES && same_syllable(w + rest - pl, PLURAL) &&
       syllable_at(w + rest - pl - SYLLABLE_BYTES))
     len += pl;
   return len;

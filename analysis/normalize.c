@@ -143,6 +143,7 @@ uint32_t sg_orig_end(const sg_analysis *r, size_t nend) {
   if (nend == 0) return map[0];
   /* An end inside one character's expansion (㈜ -> (주)) extends to the character's end. */
   uint32_t last = map[nend - 1];
+  if (map[nend] == last + 1) return last + 1; /* copied byte, nothing removed after it */
   while (nend < r->norm.len && map[nend] == last) nend++;
   /* What line repair or normalization removed right after the character is not part of it. */
   uint32_t end = map[nend], prev;
@@ -249,9 +250,7 @@ static int ascii_run(const unsigned char *s, size_t len, size_t i, sg_analysis *
 }
 
 static int is_syllable_at(const unsigned char *s, size_t len, size_t i, int32_t *cp) {
-  unsigned c = s[i];
-  if (c < 0xEA || c > 0xED || len - i < 3) return 0;
-  return sg_utf8_decode(s + i, 3, cp) == 3 && sg_is_hangul_syllable(*cp);
+  return (*cp = sg_syllable_at(s + i, s + len)) != 0;
 }
 
 /* Copies the run of precomposed Hangul syllables at s[i] that nothing after composes with. */

@@ -121,6 +121,7 @@ static void test_particles_and_endings(void) {
               "stem of %s is %.*s, expected %s", cases[i].word, (int)(n - cut), cases[i].word,
               cases[i].stem);
   }
+  CHECK(sg_korean_suffixes_sorted());
   CHECK_EQ_INT(sg_korean_suffix_len("", 0), 0);
   CHECK_EQ_INT(sg_korean_suffix_len("가", 3), 0);
 }
@@ -246,6 +247,85 @@ static void test_segments_normalize_like_whole_text(void) {
     free(want);
     free(text);
   }
+}
+
+/* ---- Segmentation: the fast path finds exactly ICU's words ------------------------------------ */
+
+typedef struct word_list {
+  size_t n, cap;
+  size_t *v; /* start, end, cjk */
+} word_list;
+
+static int record_word(void *ctx, size_t start, size_t end, int kind) {
+  word_list *l = ctx;
+  if (l->n + 3 > l->cap) {
+    l->cap = l->cap ? l->cap * 2 : 1024;
+    l->v = realloc(l->v, l->cap * sizeof *l->v);
+  }
+  l->v[l->n++] = start;
+  l->v[l->n++] = end;
+  l->v[l->n++] = kind == SG_WORD_KANA || kind == SG_WORD_IDEO;
+  return 0;
+}
+
+static sg_segmenter *seg;
+
+/* Whether both walks over text find the same words; prints the first difference. */
+static int same_words(const char *text, size_t len) {
+  word_list fast = {0}, icu = {0};
+  sg_segment_words(seg, text, len, record_word, &fast);
+  sg_segment_words_icu(seg, text, len, 0, record_word, &icu);
+  int same = fast.n == icu.n && (fast.n == 0 || memcmp(fast.v, icu.v, fast.n * sizeof *fast.v) == 0);
+  if (!same) {
+    size_t i = 0;
+    while (i < fast.n && i < icu.n && fast.v[i] == icu.v[i]) i++;
+    i -= i % 3;
+    fprintf(stderr, "fast path word at %zu..%zu, ICU word at %zu..%zu in [%.*s]\n",
+            i < fast.n ? fast.v[i] : 0, i < fast.n ? fast.v[i + 1] : 0, i < icu.n ? icu.v[i] : 0,
+            i < icu.n ? icu.v[i + 1] : 0, (int)(len < 200 ? len : 200), text);
+  }
+  free(fast.v);
+  free(icu.v);
+  return same;
+}
+
+static void test_fast_path_finds_icu_words(void) {
+  seogo_error err;
+  CHECK(sg_segmenter_new(&seg, &err) == SEOGO_OK);
+  const char *files[] = {"000_659a9385f88d803c.txt", "001_5c4ecdcc42dba0b5.txt",
+                         "002_0223f975d8e56b67.txt", "003_6aa41a9c697c4b0d.txt",
+                         "004_4c37cfff86aabd90.txt"};
+  for (size_t f = 0; f < 5; f++) {
+    size_t len;
+    char *text = corpus(files[f], &len);
+    const sg_analysis *r = run(text, len, SG_ANALYZE_DOCUMENT);
+    CHECK_MSG(same_words((const char *)r->norm.data, r->norm.len), "%s", files[f]);
+    free(text);
+  }
+  /* random text over the characters whose word-break behaviour differs */
+  static const char *const pieces[] = {
+      "a", "B", "z", "Q", "0", "7", ".", ",", ";", ":", "'", "_", "@", "#", "$", "%", "&",
+      "-", "/", "(", ")", "\"", "!", "?", "*", "+", "=", "<", ">", "[", "]", "{", "}", "|",
+      "~", "^", "`", "\\", " ", " ", "\n", "\t", "가", "나", "한", "글", "美", "日本", "カ",
+      "·", "’", "‘", "“", "”", "「", "」", "–", "—", "⦁", "■", "→", "…", "é", "\xcc\x81", "\xe2\x80\x8d", "\xf0\x9f\x9a\x80", "\xef\xbf\xbd", "ᄀ", "①"};
+  const size_t npieces = sizeof pieces / sizeof *pieces;
+  uint64_t rnd = 0x9E3779B97F4A7C15u;
+  int ok = 1;
+  char buf[512];
+  for (int round = 0; round < 4000 && ok; round++) {
+    size_t len = 0;
+    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+    int n = 1 + (int)((rnd >> 33) % 40);
+    for (int k = 0; k < n; k++) {
+      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+      const char *p = pieces[(rnd >> 33) % npieces];
+      memcpy(buf + len, p, strlen(p));
+      len += strlen(p);
+    }
+    ok = same_words(buf, len);
+  }
+  CHECK_MSG(ok, "random text: the fast path must find ICU's words");
+  sg_segmenter_free(seg);
 }
 
 /* ---- Line repair ---------------------------------------------------------------------------- */
@@ -516,6 +596,7 @@ int main(void) {
   RUN(test_invalid_utf8_is_replaced_and_counted);
   RUN(test_nul_and_controls_become_spaces);
   RUN(test_segments_normalize_like_whole_text);
+  RUN(test_fast_path_finds_icu_words);
   RUN(test_pdf_words_joined_across_blank_lines);
   RUN(test_join_records_map_back);
   RUN(test_short_text_joins_but_headings_do_not);
