@@ -37,6 +37,7 @@ struct sg_matcher {
   mkind kind;
   uint32_t pid;      /* current passage; 0 before the first seek; SG_PID_END at the end */
   int korean;        /* ends with a Hangul/CJK word: a phrase's next word may be 1 or 2 on */
+  int particle_gap;  /* so may the next word after a Latin word written with a particle */
   char *label;       /* query text (explain) */
   const sg_occ *occ; /* occurrences in the current passage (positional kinds) */
   size_t nocc;
@@ -247,7 +248,8 @@ static int phrase_occurrences(sg_matcher *m, seogo_error *err) {
   memcpy(cur, m->kids[0]->occ, ncur * sizeof *cur);
   for (size_t i = 1; i < m->nkids && ncur > 0; i++) {
     const sg_matcher *kid = m->kids[i];
-    uint32_t max_gap = m->distance ? m->distance : m->kids[i - 1]->korean ? 2 : 1;
+    const sg_matcher *prev = m->kids[i - 1];
+    uint32_t max_gap = m->distance ? m->distance : prev->korean || prev->particle_gap ? 2 : 1;
     size_t nnext = 0;
     for (size_t k = 0; k < kid->nocc; k++) {
       const sg_occ *o = &kid->occ[k];
@@ -468,6 +470,7 @@ typedef struct builder {
 typedef struct piece {
   size_t first, n;
   int korean;
+  int particle; /* a particle written onto it was dropped (AI를) */
 } piece;
 
 static int is_korean_token(const sg_token *t) {
@@ -483,12 +486,55 @@ static size_t split_pieces(const sg_analysis *an, piece *out, size_t max) {
                  t->pos != an->tokens[i - 1].pos + 1 || is_korean_token(t) != out[n - 1].korean;
     if (starts) {
       if (n == max) break;
-      out[n++] = (piece){i, 1, is_korean_token(t)};
+      out[n++] = (piece){i, 1, is_korean_token(t), 0};
     } else {
       out[n - 1].n++;
     }
   }
   return n;
+}
+
+/* Whether the Hangul piece is a particle (or ending) by the analyzer's own list: it must be
+ * stripped from a two-syllable noun ending in an open or a closed syllable. */
+static int is_particle(const sg_analysis *an, const piece *pc) {
+  char w[64] = "\xEA\xB0\x80\xEA\xB0\x80"; /* 가가 */
+  size_t n = 6;
+  for (size_t i = 0; i < pc->n; i++) {
+    const sg_token *t = &an->tokens[pc->first + i];
+    size_t len = t->term_len, take = i == 0 ? len : 3;
+    if ((len != 3 && len != 6) || n + take > sizeof w) return 0;
+    memcpy(w + n, sg_token_term(an, t) + len - take, take);
+    n += take;
+  }
+  if (sg_korean_suffix_len(w, n) == n - 6) return 1;
+  memcpy(w, "\xEA\xB0\x81\xEA\xB0\x81", 6); /* 각각 */
+  return sg_korean_suffix_len(w, n) == n - 6;
+}
+
+/* A particle written onto a Latin word or a number (AI를, GPU에서) is not searched for: the
+ * query means the word, as 반도체를 means 반도체. The word keeps the particle's room: in a
+ * phrase the next word may follow it 1 or 2 positions on, as after a Korean word. */
+static int written_together(const char *text, uint32_t from, uint32_t to) {
+  for (uint32_t k = from; k < to; k++)
+    if (strchr(" \t\r\n", text[k])) return 0;
+  return from <= to;
+}
+
+static size_t drop_particles(const sg_analysis *an, const char *text, piece *pieces, size_t n) {
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (kept > 0 && pieces[i].korean && !pieces[kept - 1].korean) {
+      const piece *prev = &pieces[kept - 1];
+      const sg_token *last = &an->tokens[prev->first + prev->n - 1];
+      if (written_together(text, last->end, an->tokens[pieces[i].first].start) &&
+          is_particle(an, &pieces[i])) {
+        pieces[kept - 1].particle = 1;
+        continue;
+      }
+    }
+    pieces[kept++] = pieces[i];
+  }
+  return kept;
 }
 
 static size_t utf8_char_len(const char *s, size_t n) {
@@ -706,7 +752,7 @@ static size_t piece_label(const builder *b, const piece *pc, const char *query_t
  * the rest starting the next word (after a one-syllable particle at most). */
 static int build_split(builder *b, const piece *pc, size_t k, int scored, const char *query_text,
                        sg_matcher **out) {
-  piece left = {pc->first, k - 1, 1}, right = {pc->first + k, pc->n - k, 1};
+  piece left = {pc->first, k - 1, 1, 0}, right = {pc->first + k, pc->n - k, 1, 0};
   char label[SG_MAX_TERM_BYTES * 4 + 8];
   sg_matcher *l = NULL, *r = NULL, *phrase = NULL;
   piece_label(b, &left, query_text, label, sizeof label);
@@ -807,7 +853,7 @@ static int build_text(builder *b, const sg_qnode *q, int scored, sg_matcher **ou
   int rc = sg_analyze(b->a, q->text, q->len, SG_ANALYZE_QUERY, &b->an, b->err);
   if (rc) return rc;
   piece pieces[MAX_PIECES];
-  size_t n = split_pieces(&b->an, pieces, MAX_PIECES);
+  size_t n = drop_particles(&b->an, q->text, pieces, split_pieces(&b->an, pieces, MAX_PIECES));
   if (n == 0) return SEOGO_OK;
   sg_matcher *phrase = NULL;
   b->group = -1;
@@ -821,6 +867,10 @@ static int build_text(builder *b, const sg_qnode *q, int scored, sg_matcher **ou
     int prefix = q->kind == SG_Q_PREFIX && i == n - 1;
     b->member = i;
     rc = build_piece(b, &pieces[i], prefix, scored, q->column, q->text, &m);
+    if (!rc && pieces[i].particle) {
+      m->particle_gap = 1;
+      if (scored && b->plan->npatterns) b->plan->patterns[b->plan->npatterns - 1].korean = 1;
+    }
     if (!rc && phrase && add_kid(phrase, m)) rc = nomem(b->err);
     if (rc) {
       if (phrase != m) matcher_free(m);

@@ -213,6 +213,15 @@ static void test_particles_are_stripped(void) {
   seogo_results_free(b);
 }
 
+static void test_particle_on_latin_word(void) {
+  /* AI를 means AI, GPU에서 means GPU; a counter is no particle: 2025년 is narrower than 2025 */
+  CHECK_EQ_INT(total_of("AI를"), total_of("AI"));
+  CHECK_EQ_INT(total_of("GPU에서"), total_of("GPU"));
+  CHECK(total_of("2025년") < total_of("2025"));
+  /* in a phrase the particle's place stays: "AI를 활용" finds AI를 활용 and AI 활용 */
+  CHECK(total_of("\"AI를 활용\"") > total_of("\"AI 활용\""));
+}
+
 static void test_korean_word_inside_longer_words(void) {
   /* 정책 finds 정책을, 정책의 ...; the highlight is 정책 alone */
   seogo_results *r = search_n("정책 file:*001*", 50);
@@ -524,6 +533,7 @@ int main(void) {
   RUN(test_english_phrase_across_line_break);
   RUN(test_korean_phrase_across_pdf_break);
   RUN(test_particles_are_stripped);
+  RUN(test_particle_on_latin_word);
   RUN(test_korean_word_inside_longer_words);
   RUN(test_compound_written_apart);
   RUN(test_mixed_script_word);
