@@ -96,9 +96,13 @@ seogo_programs=(gen_corpus bench_queries seogo_bench seogo_export)
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$build_dir" -j2 --target "${seogo_programs[@]}" >/dev/null ||
-  die "building ${seogo_programs[*]} in $build_dir failed"
 bin=$build_dir/bench
+if ! cmake --build "$build_dir" -j2 --target "${seogo_programs[@]}" >"$out/build.log" 2>&1; then
+  for p in "${seogo_programs[@]}"; do
+    [ -x "$bin/$p" ] || { tail -20 "$out/build.log" >&2; die "building $p in $build_dir failed"; }
+  done
+  log "WARNING: the build failed (see $out/build.log); using the programs built before"
+fi
 
 peer_bin=$out/bin
 mkdir -p "$peer_bin"
