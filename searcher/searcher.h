@@ -1,6 +1,7 @@
 /* searcher.h - contracts between the files of the searcher: the query tree (query.c), reading
- * the index inside one snapshot (reader.c), matchers and scoring units (eval.c), BM25 and top-k
- * (rank.c), snippets (snippet.c). search.c glues them into seogo_search().
+ * the index inside one snapshot (reader.c), compiling the query into matchers (plan.c) and
+ * moving them over the postings (eval.c; the matchers themselves are in matcher.h), BM25 and
+ * top-k (rank.c), snippets (snippet.c). search.c glues them into seogo_search().
  *
  * A search runs in four steps:
  *   1. sg_query_parse: query text -> syntax tree of raw words (no analysis yet).
@@ -136,7 +137,7 @@ static inline const uint32_t *sg_postings_positions(const sg_postings *p, size_t
   return p->block.positions + a;
 }
 
-/* ==== eval.c: matchers and scoring units =================================================== */
+/* ==== plan.c and eval.c: compiled queries, scoring units, evaluation ====================== */
 
 /* One occurrence of a positional matcher in the current passage: positions [start, end] and
  * the weight of the match kind (1.0 whole word, 0.8 word prefix, 0.6 inside a compound). */
@@ -192,7 +193,7 @@ typedef struct sg_plan {
   sg_buf explain;    /* the analyzed tree (always built; cheap) */
 } sg_plan;
 
-/* Builds the plan of the parsed query: analyzes the words, looks up and expands terms and
+/* plan.c: builds the plan of the parsed query: analyzes the words, looks up and expands terms and
  * opens postings cursors inside r's snapshot. Errors: SEOGO_EQUERY for queries that parse but
  * cannot be run (only NOT terms, no searchable word), SEOGO_ELIMIT (prefix expanding to too
  * many terms), storage errors. */
@@ -200,7 +201,7 @@ int sg_plan_build(sg_plan *plan, const sg_qnode *query, sg_reader *r, sg_analyze
                   seogo_error *err);
 void sg_plan_free(sg_plan *plan);
 
-/* Computes df and idf of every unit (counting passages for units of several terms). Leaves
+/* eval.c: computes df and idf of every unit (counting passages for units of several terms). Leaves
  * the matchers rewound. */
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err);
 

@@ -1,0 +1,66 @@
+/* matcher.h - the matchers of a compiled query, shared by plan.c (which builds them from the
+ * query's words) and eval.c (which moves them over the postings). Internal to searcher/. */
+#ifndef SEOGO_MATCHER_H
+#define SEOGO_MATCHER_H
+
+#include "searcher.h"
+
+/* M_UNION: the occurrences of any of its positional kids (a Korean word or its splits). */
+typedef enum mkind { M_SEQ, M_ALT, M_PHRASE, M_NEAR, M_UNION, M_AND, M_OR, M_FILE } mkind;
+
+typedef struct alt_rec {
+  uint32_t pid, pos;
+  float weight;
+} alt_rec;
+
+typedef struct pid_range {
+  uint32_t first, end; /* [first, end) */
+} pid_range;
+
+struct sg_matcher {
+  mkind kind;
+  uint32_t pid;      /* current passage; 0 before the first seek; SG_PID_END at the end */
+  int korean;        /* ends with a Hangul/CJK word: a phrase's next word may be 1 or 2 on */
+  int particle_gap;  /* so may the next word after a Latin word written with a particle */
+  char *label;       /* query text (explain) */
+  const sg_occ *occ; /* occurrences in the current passage (positional kinds) */
+  size_t nocc;
+  sg_occ *buf;       /* storage behind occ for SEQ, PHRASE, NEAR */
+  size_t buf_cap;
+  sg_unit *unit;     /* when this matcher is scored as a unit */
+  sg_matcher **kids;
+  size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
+  /* SEQ: terms at consecutive positions */
+  sg_postings *post;
+  size_t *at;        /* per term: scan index into its positions */
+  size_t nterms;
+  int word_start;    /* the first term must start a word (prefix queries) */
+  /* ALT: expanded terms, their occurrences merged and sorted by passage */
+  alt_rec *recs;
+  size_t nrecs, rec_i;
+  size_t nexpanded;
+  sg_occ *alt_occ;
+  /* NEAR: the window; PHRASE: the largest gap between words when not 0 (default: 1, or 2
+   * after a Korean word) */
+  uint32_t distance;
+  /* FILE */
+  pid_range *ranges;
+  size_t nranges, range_i;
+};
+
+sg_matcher *sg_matcher_new(mkind kind, const char *label, size_t label_len);
+void sg_matcher_free(sg_matcher *m);
+/* Adds kid to m (taking ownership on success); -1 when memory runs out. */
+int sg_matcher_add_kid(sg_matcher *m, sg_matcher *kid);
+
+/* Moves m to the first passage >= target where it matches (never backwards); m->pid is
+ * SG_PID_END at the end. Positional kinds then hold their occurrences there. */
+int sg_matcher_seek(sg_matcher *m, uint32_t target, seogo_error *err);
+
+/* Back to before the first passage. */
+int sg_matcher_rewind(sg_matcher *m, seogo_error *err);
+
+/* Appends the analyzed tree for --explain, e.g. AND(반도체{korean word}, NOT 중국{...}). */
+int sg_matcher_describe(const sg_matcher *m, sg_buf *out);
+
+#endif /* SEOGO_MATCHER_H */
