@@ -509,6 +509,36 @@ const sg_occ *sg_unit_occurrences(const sg_unit *u, size_t *n) {
   return u->m->occ;
 }
 
+static int explain_terms(const sg_matcher *m, sg_reader *r, const sg_rank_params *p, sg_buf *out,
+                         seogo_error *err) {
+  char tmp[256];
+  if (m->kind == M_ALT) {
+    snprintf(tmp, sizeof tmp, " %s(%zu terms)", m->label, m->nexpanded);
+    return sg_buf_append(out, tmp, strlen(tmp)) ? nomem(err) : SEOGO_OK;
+  }
+  for (size_t i = 0; i < m->nterms; i++) {
+    sg_term_info info = {0};
+    int rc = sg_reader_term(r, m->post[i].term, m->post[i].term_len, &info, err);
+    if (rc && rc != SEOGO_NOTFOUND) return rc;
+    snprintf(tmp, sizeof tmp, " %.*s df=%llu idf=%.3f", (int)m->post[i].term_len, m->post[i].term,
+             (unsigned long long)info.df, sg_idf(p->npassages, (double)info.df));
+    if (sg_buf_append(out, tmp, strlen(tmp))) return nomem(err);
+  }
+  /* a union's splits read the same terms as the whole word */
+  size_t n = m->kind == M_UNION && m->nkids ? 1 : m->nkids;
+  for (size_t i = 0; i < n; i++) {
+    int rc = explain_terms(m->kids[i], r, p, out, err);
+    if (rc) return rc;
+  }
+  if (m->kind == M_UNION && sg_buf_append(out, " (or written apart)", 19)) return nomem(err);
+  return SEOGO_OK;
+}
+
+int sg_unit_explain_terms(const sg_unit *u, sg_reader *r, const sg_rank_params *p, sg_buf *out,
+                          seogo_error *err) {
+  return explain_terms(u->m, r, p, out, err);
+}
+
 int sg_unit_korean(const sg_unit *u) { return u->m->korean; }
 
 int sg_plan_rewind(sg_plan *plan, seogo_error *err) { return sg_matcher_rewind(plan->root, err); }

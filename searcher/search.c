@@ -233,6 +233,12 @@ static int explain_header(search *s, sg_buf *b) {
     const sg_unit *u = s->plan.units[i];
     rc = appendf(b, "unit %s: df=%llu idf=%.3f%s\n", u->label, (unsigned long long)u->df,
                  u->idf, u->from_term ? "" : " (df counted)");
+    if (!rc && !u->from_term) {
+      rc = sg_buf_append(b, "  terms:", 8);
+      if (!rc) rc = sg_unit_explain_terms(u, &s->reader, &s->params, b, s->err);
+      if (!rc) rc = sg_buf_putc(b, '\n');
+      if (rc > 0) rc = nomem(s->err);
+    }
   }
   return rc ? nomem(s->err) : SEOGO_OK;
 }

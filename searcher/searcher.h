@@ -214,6 +214,11 @@ void sg_plan_collect(sg_plan *plan, uint32_t pid);
 /* Occurrences of unit u in the current passage (valid after sg_plan_collect while present). */
 const sg_occ *sg_unit_occurrences(const sg_unit *u, size_t *n);
 
+/* Appends " term df=N idf=X" for each term the unit reads (expansions summarized). */
+struct sg_rank_params;
+int sg_unit_explain_terms(const sg_unit *u, sg_reader *r, const struct sg_rank_params *p,
+                          sg_buf *out, seogo_error *err);
+
 /* Whether the unit ends with a Korean word (a following word may come 1 or 2 positions on). */
 int sg_unit_korean(const sg_unit *u);
 
