@@ -522,7 +522,22 @@ static void test_corrupt_postings_are_an_error(void) {
   /* other words still work */
   r = search_n("소버린", 1);
   CHECK(seogo_results_count(r) == 1);
+  uint32_t pid = r && seogo_results_count(r) ? (uint32_t)seogo_results_hit(r, 0)->passage_id : 1;
   seogo_results_free(r);
+  /* a passage record pointing past its document's text: the snippet is refused, not read */
+  sg_passage p = {.doc_id = 1, .start = 10, .end = 1000000000, .line_start = 1, .line_end = 2,
+                  .length = 5};
+  sg_buf val = {0};
+  unsigned char pkey[4];
+  sg_put_be32(pkey, pid);
+  CHECK(sg_passage_encode(&val, &p) == 0);
+  CHECK_EQ_INT(sg_store_write_begin(st, &txn, NULL), SEOGO_OK);
+  MDB_val pk = {4, pkey}, pv = {val.len, val.data};
+  CHECK_EQ_INT(mdb_put(txn, st->passages, &pk, &pv, 0), 0);
+  CHECK_EQ_INT(sg_store_commit(st, txn, NULL), SEOGO_OK);
+  sg_buf_free(&val);
+  CHECK_EQ_INT(seogo_search(ix, "소버린", strlen("소버린"), NULL, &r, &err), SEOGO_ECORRUPT);
+  CHECK(r == NULL);
 }
 
 int main(void) {
