@@ -259,6 +259,30 @@ int seogo_publish(seogo_index *index, seogo_error *err);
 /* Bytes of document text added since the last commit (lets callers commit in batches). */
 uint64_t seogo_pending_bytes(const seogo_index *index);
 
+/* ---- Preparing documents in other threads ------------------------------------------------ */
+
+/* A document read and analyzed but not yet added. Reading, decoding and analysis are most of
+ * the cost of adding a document; seogo_prepare_file may run in several threads at once (also
+ * while another thread writes), and the writing thread adds the results in order with
+ * seogo_add_prepared. seogo-index works this way. */
+typedef struct seogo_prepared seogo_prepared;
+
+/* Reads and analyzes `file_path` for the document `name` (NULL: use `file_path`). A file with
+ * the size and mtime of the committed document of that name is not even read (it will be
+ * found unchanged). Errors: as seogo_add_file (the file's own errors are reported here).
+ * Threads: any number of threads at once, on a writable handle.
+ * Ownership: pass *out to seogo_add_prepared or seogo_prepared_free. */
+int seogo_prepare_file(seogo_index *index, const char *file_path, const char *name,
+                       seogo_prepared **out, seogo_error *err);
+
+/* Adds a prepared document exactly as seogo_add_file would have (ADDED, UPDATED or
+ * UNCHANGED), and frees it whatever the outcome. Threads: the writing thread. */
+int seogo_add_prepared(seogo_index *index, seogo_prepared *doc, seogo_add_info *info,
+                       seogo_error *err);
+
+/* Frees a prepared document that will not be added. Accepts NULL. */
+void seogo_prepared_free(seogo_prepared *doc);
+
 /* ---- Analysis --------------------------------------------------------------------------- */
 
 /* One term the analyzer makes of a text, as indexed and as searched. */

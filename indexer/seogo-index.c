@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -401,33 +402,137 @@ static int commit(seogo_index *index, tally *t) {
   return SEOGO_OK;
 }
 
-static int index_files(seogo_index *index, const options *o, const walk *w, tally *t) {
-  int tty = isatty(2) && !o->quiet;
-  for (size_t i = 0; i < w->nfiles && !interrupted; i++) {
-    const file_item *f = &w->files[i];
-    seogo_add_info info;
-    seogo_error err;
-    int rc = seogo_add_file(index, f->path, NULL, &info, &err);
-    t->files_done++;
-    t->bytes_done += f->size;
-    if (tty) clear_progress(t);
-    if (rc == SEOGO_OK) {
-      report_added(o, t, f->path, &info);
-    } else if (file_error(rc)) {
-      warn("skipped %s", err.message);
-      count_skip(t, rc);
-    } else {
-      warn("%s", err.message);
-      return rc;
-    }
-    if (tty) show_progress(t, w, 0);
-    if (seogo_pending_bytes(index) >= COMMIT_BYTES ||
-        now_seconds() - t->last_commit >= COMMIT_SECONDS) {
-      if ((rc = commit(index, t))) return rc;
-    }
+/* Files are read and analyzed by worker threads (seogo_prepare_file), a few files ahead of
+ * this thread, which adds them in order (seogo_add_prepared) and commits: analysis is most of
+ * the work, and LMDB has one writer. */
+#define MAX_WORKERS 8
+#define LOOKAHEAD_FILES 16                  /* prepared but not yet added, at most ... */
+#define LOOKAHEAD_BYTES ((uint64_t)64 << 20) /* ... and about this many bytes */
+
+typedef struct slot {
+  seogo_prepared *doc;
+  int rc, done;
+  seogo_error err;
+} slot;
+
+typedef struct pipeline {
+  seogo_index *index;
+  const walk *w;
+  slot *slots;
+  size_t next;      /* next file for a worker */
+  size_t consumed;  /* files the writer has taken */
+  uint64_t ahead_bytes;
+  int stop;
+  pthread_mutex_t lock;
+  pthread_cond_t ready, room;
+} pipeline;
+
+static int has_room(const pipeline *p) {
+  return p->next - p->consumed < LOOKAHEAD_FILES &&
+         (p->ahead_bytes < LOOKAHEAD_BYTES || p->next == p->consumed);
+}
+
+static void *worker(void *arg) {
+  pipeline *p = arg;
+  pthread_mutex_lock(&p->lock);
+  for (;;) {
+    while (!p->stop && p->next < p->w->nfiles && !has_room(p))
+      pthread_cond_wait(&p->room, &p->lock);
+    if (p->stop || p->next >= p->w->nfiles) break;
+    size_t i = p->next++;
+    const file_item *f = &p->w->files[i];
+    p->ahead_bytes += f->size;
+    pthread_mutex_unlock(&p->lock);
+    slot *s = &p->slots[i];
+    seogo_prepared *doc = NULL;
+    int rc = seogo_prepare_file(p->index, f->path, NULL, &doc, &s->err);
+    pthread_mutex_lock(&p->lock);
+    s->doc = doc;
+    s->rc = rc;
+    s->done = 1;
+    pthread_cond_broadcast(&p->ready);
   }
-  if (tty) clear_progress(t);
+  pthread_mutex_unlock(&p->lock);
+  return NULL;
+}
+
+/* Waits for file i to be prepared and takes it. */
+static slot *take(pipeline *p, size_t i) {
+  pthread_mutex_lock(&p->lock);
+  while (!p->slots[i].done) pthread_cond_wait(&p->ready, &p->lock);
+  p->consumed = i + 1;
+  p->ahead_bytes -= p->w->files[i].size;
+  pthread_cond_broadcast(&p->room);
+  pthread_mutex_unlock(&p->lock);
+  return &p->slots[i];
+}
+
+static int worker_count(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
+}
+
+/* Adds the prepared file i; a nonzero return stops the run. */
+static int add_one(seogo_index *index, const options *o, const walk *w, tally *t, slot *s,
+                   size_t i) {
+  const file_item *f = &w->files[i];
+  seogo_add_info info;
+  int rc = s->rc;
+  if (rc == SEOGO_OK) rc = seogo_add_prepared(index, s->doc, &info, &s->err);
+  s->doc = NULL;
+  t->files_done++;
+  t->bytes_done += f->size;
+  if (rc == SEOGO_OK) {
+    report_added(o, t, f->path, &info);
+  } else if (file_error(rc)) {
+    warn("skipped %s", s->err.message);
+    count_skip(t, rc);
+  } else {
+    warn("%s", s->err.message);
+    return rc;
+  }
+  if (seogo_pending_bytes(index) >= COMMIT_BYTES ||
+      now_seconds() - t->last_commit >= COMMIT_SECONDS)
+    return commit(index, t);
   return SEOGO_OK;
+}
+
+static int index_files(seogo_index *index, const options *o, const walk *w, tally *t) {
+  if (!w->nfiles) return SEOGO_OK;
+  int tty = isatty(2) && !o->quiet;
+  pipeline p = {index, w, calloc(w->nfiles, sizeof(slot)), 0, 0, 0, 0,
+                PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
+  if (!p.slots) {
+    warn("out of memory");
+    return SEOGO_ENOMEM;
+  }
+  pthread_t threads[MAX_WORKERS];
+  int nthreads = 0, want = worker_count();
+  while (nthreads < want && pthread_create(&threads[nthreads], NULL, worker, &p) == 0) nthreads++;
+  int rc = SEOGO_OK;
+  if (!nthreads) {
+    warn("cannot start a thread");
+    rc = SEOGO_ENOMEM;
+  }
+  size_t i = 0;
+  for (; i < w->nfiles && !interrupted && !rc; i++) {
+    slot *s = take(&p, i);
+    if (tty) clear_progress(t);
+    rc = add_one(index, o, w, t, s, i);
+    if (tty) show_progress(t, w, 0);
+  }
+  pthread_mutex_lock(&p.lock);
+  p.stop = 1;
+  pthread_cond_broadcast(&p.room);
+  pthread_mutex_unlock(&p.lock);
+  for (int k = 0; k < nthreads; k++) pthread_join(threads[k], NULL);
+  for (size_t k = 0; k < w->nfiles; k++) seogo_prepared_free(p.slots[k].doc);
+  free(p.slots);
+  pthread_mutex_destroy(&p.lock);
+  pthread_cond_destroy(&p.ready);
+  pthread_cond_destroy(&p.room);
+  if (tty) clear_progress(t);
+  return rc;
 }
 
 /* Removal of the documents under some directories whose files no longer exist. */

@@ -1,0 +1,532 @@
+/* commit.c - writes a writer's batch in one LMDB transaction: removals (rewriting only the
+ * postings blocks that hold the removed passages), new documents, passages, norms, and the
+ * buffered postings appended to each term's last block. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+
+static int oom(seogo_error *err) { return sg_fail(err, SEOGO_ENOMEM, "out of memory"); }
+
+/* ---- Writing the batch --------------------------------------------------------------------- */
+
+/* Maps an LMDB failure inside the batch: a full map means "grow and redo". */
+static int mdb_fail(sg_writer *w, int rc, seogo_error *err) {
+  if (rc == MDB_MAP_FULL) return SG_RETRY_GROW;
+  return sg_store_mdb_error(rc, w->store->dir, err);
+}
+
+static int put(sg_writer *w, MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+               const void *v, size_t vlen, unsigned flags, seogo_error *err) {
+  MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+  int rc = mdb_put(txn, dbi, &key, &val, flags);
+  return rc ? mdb_fail(w, rc, err) : SEOGO_OK;
+}
+
+static int del(sg_writer *w, MDB_txn *txn, MDB_dbi dbi, const void *k, size_t klen,
+               seogo_error *err) {
+  MDB_val key = {klen, (void *)k};
+  int rc = mdb_del(txn, dbi, &key, NULL);
+  return rc && rc != MDB_NOTFOUND ? mdb_fail(w, rc, err) : SEOGO_OK;
+}
+
+static int del_id(sg_writer *w, MDB_txn *txn, MDB_dbi dbi, uint32_t id, seogo_error *err) {
+  unsigned char k[4];
+  sg_put_be32(k, id);
+  return del(w, txn, dbi, k, 4, err);
+}
+
+/* Term record; *found = 0 when the term is new. */
+static int get_term(sg_writer *w, MDB_txn *txn, const void *term, size_t len, sg_term_info *t,
+                    int *found, seogo_error *err) {
+  MDB_val key = {len, (void *)term}, v;
+  memset(t, 0, sizeof *t);
+  int rc = mdb_get(txn, w->store->terms, &key, &v);
+  *found = rc == 0;
+  if (rc == MDB_NOTFOUND) return SEOGO_OK;
+  if (rc) return mdb_fail(w, rc, err);
+  return sg_term_decode(v.mv_data, v.mv_size, t, err);
+}
+
+static int put_term(sg_writer *w, MDB_txn *txn, const void *term, size_t len,
+                    const sg_term_info *t, seogo_error *err) {
+  if (t->df == 0) return del(w, txn, w->store->terms, term, len, err);
+  sg_buf_clear(&w->val);
+  if (sg_term_encode(&w->val, t)) return oom(err);
+  return put(w, txn, w->store->terms, term, len, w->val.data, w->val.len, 0, err);
+}
+
+/* Norms: one 512-byte value covers 256 passages; kept while consecutive pids share it. */
+typedef struct norms_cursor {
+  uint32_t key;
+  int loaded, dirty;
+  unsigned char val[2 * SG_NORMS_PER_KEY];
+} norms_cursor;
+
+static int norms_flush(sg_writer *w, MDB_txn *txn, norms_cursor *nc, seogo_error *err) {
+  if (!nc->dirty) return SEOGO_OK;
+  nc->dirty = 0;
+  unsigned char k[4];
+  sg_put_be32(k, nc->key);
+  for (size_t i = 0; i < sizeof nc->val; i++)
+    if (nc->val[i]) return put(w, txn, w->store->norms, k, 4, nc->val, sizeof nc->val, 0, err);
+  return del(w, txn, w->store->norms, k, 4, err);
+}
+
+/* Sets the length of passage pid (0 = gone); *old receives the previous length. */
+static int norms_set(sg_writer *w, MDB_txn *txn, norms_cursor *nc, uint32_t pid, uint32_t len,
+                     uint32_t *old, seogo_error *err) {
+  uint32_t key = pid / SG_NORMS_PER_KEY;
+  if (!nc->loaded || nc->key != key) {
+    int rc = norms_flush(w, txn, nc, err);
+    if (rc) return rc;
+    unsigned char k[4];
+    sg_put_be32(k, key);
+    MDB_val mk = {4, k}, v;
+    rc = mdb_get(txn, w->store->norms, &mk, &v);
+    memset(nc->val, 0, sizeof nc->val);
+    if (rc == 0 && v.mv_size == sizeof nc->val) memcpy(nc->val, v.mv_data, sizeof nc->val);
+    else if (rc == 0) return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: bad norms record");
+    else if (rc != MDB_NOTFOUND) return mdb_fail(w, rc, err);
+    nc->key = key;
+    nc->loaded = 1;
+  }
+  unsigned char *p = nc->val + 2 * (pid % SG_NORMS_PER_KEY);
+  if (old) *old = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+  p[0] = (unsigned char)len;
+  p[1] = (unsigned char)(len >> 8);
+  nc->dirty = 1;
+  return SEOGO_OK;
+}
+
+/* A block rewrite found while scanning a term's blocks, applied after the scan. */
+typedef struct block_edit {
+  uint32_t old_key, new_key; /* new_key 0: delete the block */
+  sg_buf data;
+} block_edit;
+
+/* Drops pids [lo, hi] from block b (decoded) into arrays of a new block; returns removed
+ * postings and their total tf. */
+static void filter_block(sg_block *b, uint32_t lo, uint32_t hi, uint32_t *removed,
+                         uint64_t *removed_tf) {
+  uint32_t n = 0, at = 0;
+  *removed = 0;
+  *removed_tf = 0;
+  for (uint32_t i = 0; i < b->count; i++) {
+    uint32_t s = b->pos_start[i], e = b->pos_start[i + 1];
+    if (b->pids[i] >= lo && b->pids[i] <= hi) {
+      (*removed)++;
+      *removed_tf += e - s;
+      continue;
+    }
+    b->pids[n] = b->pids[i];
+    b->pos_start[n] = at;
+    memmove(b->positions + at, b->positions + s, (e - s) * sizeof *b->positions);
+    at += e - s;
+    n++;
+  }
+  b->pos_start[n] = at;
+  b->count = n;
+}
+
+/* Positions the cursor on the first block of `term` that may hold pid lo. */
+static int seek_block(MDB_cursor *c, sg_buf *key, const char *term, size_t len, uint32_t lo,
+                      MDB_val *k, MDB_val *v) {
+  if (sg_postings_key(key, term, len, lo)) return ENOMEM;
+  *k = (MDB_val){key->len, key->data};
+  int rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+  if (rc == 0 && k->mv_size == key->len && !memcmp(k->mv_data, key->data, key->len)) return 0;
+  /* the block before may start below lo and reach it */
+  int prc = mdb_cursor_get(c, k, v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+  if (prc == 0 && k->mv_size == len + 5 && !memcmp(k->mv_data, term, len)) return 0;
+  if (rc) return rc;
+  *k = (MDB_val){key->len, key->data};
+  return mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+}
+
+/* Scans the blocks of one term that may hold pids [lo, hi] and records the edits. */
+static int plan_block_edits(sg_writer *w, MDB_txn *txn, const char *term, size_t len,
+                            uint32_t lo, uint32_t hi, block_edit **edits, size_t *nedits,
+                            size_t *cap, uint32_t *removed, uint64_t *removed_tf,
+                            seogo_error *err) {
+  MDB_cursor *c;
+  int rc = mdb_cursor_open(txn, w->store->postings, &c);
+  if (rc) return mdb_fail(w, rc, err);
+  MDB_val k, v;
+  rc = seek_block(c, &w->key, term, len, lo, &k, &v);
+  for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    size_t tlen;
+    uint32_t key_pid, count, last, max_tf;
+    if (sg_postings_key_parse(k.mv_data, k.mv_size, &tlen, &key_pid) || tlen != len ||
+        memcmp(k.mv_data, term, len) || key_pid > hi)
+      break;
+    if ((rc = sg_block_peek(v.mv_data, v.mv_size, key_pid, &count, &last, &max_tf, err)))
+      goto done;
+    if (last < lo) continue;
+    if ((rc = sg_block_decode(v.mv_data, v.mv_size, key_pid, &w->block, err))) goto done;
+    uint32_t r;
+    uint64_t rtf;
+    filter_block(&w->block, lo, hi, &r, &rtf);
+    if (!r) continue;
+    *removed += r;
+    *removed_tf += rtf;
+    if (sg_grow_array(edits, cap, *nedits + 1, sizeof **edits)) {
+      rc = oom(err);
+      goto done;
+    }
+    block_edit *e = &(*edits)[(*nedits)++];
+    memset(e, 0, sizeof *e);
+    e->old_key = key_pid;
+    if (w->block.count) {
+      e->new_key = w->block.pids[0];
+      if (sg_block_encode(&e->data, e->new_key, w->block.count, w->block.pids,
+                          w->block.pos_start, w->block.positions)) {
+        rc = oom(err);
+        goto done;
+      }
+    }
+  }
+  /* only a cursor failure (an LMDB code) or the end of the term's blocks gets here */
+  if (rc == MDB_NOTFOUND) rc = SEOGO_OK;
+  else if (rc == ENOMEM) rc = oom(err);
+  else if (rc) rc = mdb_fail(w, rc, err);
+done:
+  mdb_cursor_close(c);
+  return rc;
+}
+
+/* Removes pids [lo, hi] from the postings of one term and updates its record. */
+static int remove_sg_term_postings(sg_writer *w, MDB_txn *txn, const char *term, size_t len,
+                                uint32_t lo, uint32_t hi, sg_stats *stats, seogo_error *err) {
+  block_edit *edits = NULL;
+  size_t nedits = 0, cap = 0;
+  uint32_t removed = 0;
+  uint64_t removed_tf = 0;
+  int rc = plan_block_edits(w, txn, term, len, lo, hi, &edits, &nedits, &cap, &removed,
+                            &removed_tf, err);
+  sg_term_info t;
+  int found = 0, deleted = 0;
+  if (!rc && nedits) rc = get_term(w, txn, term, len, &t, &found, err);
+  for (size_t i = 0; !rc && i < nedits; i++) {
+    block_edit *e = &edits[i];
+    if (e->new_key == e->old_key) {
+      sg_postings_key(&w->key, term, len, e->old_key);
+      rc = put(w, txn, w->store->postings, w->key.data, w->key.len, e->data.data, e->data.len,
+               0, err);
+      continue;
+    }
+    sg_postings_key(&w->key, term, len, e->old_key);
+    rc = del(w, txn, w->store->postings, w->key.data, w->key.len, err);
+    if (!e->new_key) {
+      deleted++;
+    } else if (!rc) {
+      sg_postings_key(&w->key, term, len, e->new_key);
+      rc = put(w, txn, w->store->postings, w->key.data, w->key.len, e->data.data, e->data.len,
+               0, err);
+    }
+  }
+  if (!rc && found) {
+    if (t.df < removed || t.cf < removed_tf || t.nblocks < (uint32_t)deleted)
+      rc = sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: term counts disagree with postings");
+    else {
+      t.df -= removed;
+      t.cf -= removed_tf;
+      t.nblocks -= (uint32_t)deleted;
+      if (t.df == 0) stats->terms--;
+      stats->postings -= removed;
+      rc = put_term(w, txn, term, len, &t, err);
+    }
+  }
+  for (size_t i = 0; i < nedits; i++) sg_buf_free(&edits[i].data);
+  free(edits);
+  return rc;
+}
+
+static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r, sg_stats *stats,
+                         seogo_error *err) {
+  int rc = SEOGO_OK;
+  uint32_t hi = r->first_pid + r->npassages - 1;
+  const unsigned char *p = r->terms.data, *end = p + r->terms.len;
+  while (!rc && r->npassages && p < end) {
+    uint64_t len;
+    if (sg_varint_decode(&p, end, &len) || len > (size_t)(end - p)) break;
+    rc = remove_sg_term_postings(w, txn, (const char *)p, (size_t)len, r->first_pid, hi, stats, err);
+    p += len;
+  }
+  norms_cursor nc = {0};
+  for (uint32_t i = 0; !rc && i < r->npassages; i++) {
+    uint32_t pid = r->first_pid + i, old = 0;
+    rc = norms_set(w, txn, &nc, pid, 0, &old, err);
+    stats->tokens -= old <= stats->tokens ? old : stats->tokens;
+    if (!rc) rc = del_id(w, txn, w->store->passages, pid, err);
+  }
+  if (!rc) rc = norms_flush(w, txn, &nc, err);
+  size_t plen;
+  const char *path = sg_strmap_key(&w->paths, (size_t)r->path, &plen);
+  if (!rc) rc = del_id(w, txn, w->store->docs, r->doc_id, err);
+  if (!rc) rc = del_id(w, txn, w->store->text, r->doc_id, err);
+  if (!rc) rc = del(w, txn, w->store->paths, path, plen, err);
+  if (!rc) {
+    stats->documents -= stats->documents ? 1 : 0;
+    stats->passages -= r->npassages <= stats->passages ? r->npassages : stats->passages;
+    stats->text_bytes -= r->text_len <= stats->text_bytes ? r->text_len : stats->text_bytes;
+  }
+  return rc;
+}
+
+static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, norms_cursor *nc,
+                          sg_stats *stats, seogo_error *err) {
+  unsigned char id[4];
+  sg_put_be32(id, d->doc_id);
+  sg_doc rec = d->rec;
+  rec.path = sg_strmap_key(&w->paths, (size_t)d->path, &rec.path_len);
+  sg_buf_clear(&w->val);
+  if (sg_doc_encode(&w->val, &rec)) return oom(err);
+  int rc = put(w, txn, w->store->docs, id, 4, w->val.data, w->val.len, MDB_APPEND, err);
+  if (!rc) rc = put(w, txn, w->store->paths, rec.path, rec.path_len, id, 4, 0, err);
+  if (!rc) rc = put(w, txn, w->store->text, id, 4, (void *)d->text, d->rec.text_len, MDB_APPEND, err);
+  for (uint32_t i = 0; !rc && i < d->rec.npassages; i++) {
+    const sg_passage *p = &d->passages[i];
+    unsigned char pk[4];
+    sg_put_be32(pk, d->rec.first_pid + i);
+    sg_buf_clear(&w->val);
+    if (sg_passage_encode(&w->val, p)) return oom(err);
+    rc = put(w, txn, w->store->passages, pk, 4, w->val.data, w->val.len, MDB_APPEND, err);
+    if (!rc) rc = norms_set(w, txn, nc, d->rec.first_pid + i, p->length, NULL, err);
+    stats->tokens += p->length;
+  }
+  stats->documents++;
+  stats->passages += d->rec.npassages;
+  stats->text_bytes += d->rec.text_len;
+  return rc;
+}
+
+static int cmp_range(const void *a, const void *b) {
+  const sg_pid_range *x = a, *y = b;
+  return x->first < y->first ? -1 : x->first > y->first;
+}
+
+int sg_batch_is_dead(const sg_writer *w, uint32_t pid) {
+  size_t lo = 0, hi = w->ndead;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (w->dead[mid].end <= pid) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < w->ndead && w->dead[lo].first <= pid;
+}
+
+/* The postings of one term to write: the term's last block (when it has room) followed by the
+ * buffered postings, laid out as sg_block_encode takes them. */
+typedef struct run {
+  uint32_t *pids, *starts, *pos;
+  size_t n, npos, pids_cap, starts_cap, pos_cap;
+} run;
+
+static int run_push(run *r, uint32_t pid, const uint32_t *pos, size_t tf) {
+  if (sg_grow_array(&r->pids, &r->pids_cap, r->n + 1, sizeof *r->pids) ||
+      sg_grow_array(&r->starts, &r->starts_cap, r->n + 2, sizeof *r->starts) ||
+      sg_grow_array(&r->pos, &r->pos_cap, r->npos + tf, sizeof *r->pos))
+    return -1;
+  r->starts[r->n] = (uint32_t)r->npos;
+  r->pids[r->n++] = pid;
+  memcpy(r->pos + r->npos, pos, tf * sizeof *pos);
+  r->npos += tf;
+  r->starts[r->n] = (uint32_t)r->npos;
+  return 0;
+}
+
+static void run_free(run *r) {
+  free(r->pids);
+  free(r->starts);
+  free(r->pos);
+  memset(r, 0, sizeof *r);
+}
+
+/* Finds the term's last block; *key_pid = 0 when the term has none. */
+static int last_block(sg_writer *w, MDB_txn *txn, const char *term, size_t len,
+                      uint32_t *key_pid, MDB_val *data, seogo_error *err) {
+  *key_pid = 0;
+  MDB_cursor *c;
+  int rc = mdb_cursor_open(txn, w->store->postings, &c);
+  if (rc) return mdb_fail(w, rc, err);
+  if (sg_postings_key(&w->key, term, len, UINT32_MAX)) {
+    mdb_cursor_close(c);
+    return oom(err);
+  }
+  MDB_val k = {w->key.len, w->key.data};
+  rc = mdb_cursor_get(c, &k, data, MDB_SET_RANGE);
+  rc = mdb_cursor_get(c, &k, data, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+  size_t tlen;
+  uint32_t pid;
+  if (rc == 0 && !sg_postings_key_parse(k.mv_data, k.mv_size, &tlen, &pid) && tlen == len &&
+      !memcmp(k.mv_data, term, len))
+    *key_pid = pid;
+  mdb_cursor_close(c);
+  return rc == 0 || rc == MDB_NOTFOUND ? SEOGO_OK : mdb_fail(w, rc, err);
+}
+
+/* Decodes a term's buffered list into r, skipping dead pids; returns postings and tf added. */
+static int unpack_buffered(sg_writer *w, const sg_term_postings *tp, run *r, uint32_t *df,
+                           uint64_t *cf) {
+  const unsigned char *p = tp->list.data, *end = p + tp->list.len;
+  uint64_t pid = 0;
+  uint32_t pos[SG_MAX_POSITIONS > 4096 ? 4096 : SG_MAX_POSITIONS];
+  *df = 0;
+  *cf = 0;
+  while (p < end) {
+    uint64_t delta, tf, v;
+    sg_varint_decode(&p, end, &delta);
+    sg_varint_decode(&p, end, &tf);
+    pid += delta;
+    uint32_t *at = tf <= sizeof pos / sizeof pos[0] ? pos : malloc(tf * sizeof *at);
+    if (!at) return -1;
+    uint32_t abs = 0;
+    for (uint64_t j = 0; j < tf; j++) {
+      sg_varint_decode(&p, end, &v);
+      abs += (uint32_t)(v >> 2);
+      at[j] = abs << 2 | (uint32_t)(v & 3);
+    }
+    int rc = 0;
+    if (!w->ndead || !sg_batch_is_dead(w, (uint32_t)pid)) {
+      rc = run_push(r, (uint32_t)pid, at, (size_t)tf);
+      (*df)++;
+      *cf += tf;
+    }
+    if (at != pos) free(at);
+    if (rc) return -1;
+  }
+  return 0;
+}
+
+/* Writes one term's buffered postings: fills its last block, then starts new blocks. */
+static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *stats,
+                      seogo_error *err) {
+  const sg_term_postings *tp = &w->postings[i];
+  size_t len;
+  const char *term = sg_strmap_key(&w->terms, i, &len);
+  sg_term_info t;
+  int found;
+  int rc = get_term(w, txn, term, len, &t, &found, err);
+  if (rc) return rc;
+  r->n = r->npos = 0;
+  uint32_t merge_key = 0;
+  if (found) {
+    MDB_val data;
+    uint32_t key_pid, count, last, max_tf;
+    if ((rc = last_block(w, txn, term, len, &key_pid, &data, err))) return rc;
+    if (key_pid &&
+        !(rc = sg_block_peek(data.mv_data, data.mv_size, key_pid, &count, &last, &max_tf, err)) &&
+        count < SG_BLOCK_MAX) {
+      if ((rc = sg_block_decode(data.mv_data, data.mv_size, key_pid, &w->block, err))) return rc;
+      for (uint32_t b = 0; b < w->block.count; b++)
+        if (run_push(r, w->block.pids[b], w->block.positions + w->block.pos_start[b],
+                     w->block.pos_start[b + 1] - w->block.pos_start[b]))
+          return oom(err);
+      merge_key = key_pid;
+    }
+    if (rc) return rc;
+  }
+  size_t kept = r->n;
+  uint32_t df;
+  uint64_t cf;
+  if (unpack_buffered(w, tp, r, &df, &cf)) return oom(err);
+  if (!df) return SEOGO_OK;
+  if (kept && r->pids[kept] <= r->pids[kept - 1])
+    return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: passage ids of a term out of order");
+  uint32_t blocks = 0;
+  for (size_t off = 0; off < r->n; off += SG_BLOCK_MAX) {
+    uint32_t cnt = (uint32_t)(r->n - off < SG_BLOCK_MAX ? r->n - off : SG_BLOCK_MAX);
+    uint32_t key = off == 0 && merge_key ? merge_key : r->pids[off];
+    if (sg_block_encode(&w->val, key, cnt, r->pids + off, r->starts + off, r->pos) ||
+        sg_postings_key(&w->key, term, len, key))
+      return oom(err);
+    rc = put(w, txn, w->store->postings, w->key.data, w->key.len, w->val.data, w->val.len, 0,
+             err);
+    if (rc) return rc;
+    blocks++;
+  }
+  if (!found) stats->terms++;
+  t.df += df;
+  t.cf += cf;
+  t.nblocks += blocks - (merge_key ? 1 : 0);
+  stats->postings += df;
+  return put_term(w, txn, term, len, &t, err);
+}
+
+typedef struct term_ref {
+  const unsigned char *bytes;
+  uint32_t len, index;
+} term_ref;
+
+static int cmp_term_ref(const void *a, const void *b) {
+  const term_ref *x = a, *y = b;
+  size_t n = x->len < y->len ? x->len : y->len;
+  int c = memcmp(x->bytes, y->bytes, n);
+  if (c) return c;
+  return x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Writes all buffered postings in term order (LMDB pages are then touched in key order). */
+static int flush_postings(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_error *err) {
+  size_t n = w->terms.count;
+  if (!n) return SEOGO_OK;
+  term_ref *order = malloc(n * sizeof *order);
+  if (!order) return oom(err);
+  for (size_t i = 0; i < n; i++) {
+    size_t len;
+    order[i].bytes = (const unsigned char *)sg_strmap_key(&w->terms, i, &len);
+    order[i].len = (uint32_t)len;
+    order[i].index = (uint32_t)i;
+  }
+  qsort(order, n, sizeof *order, cmp_term_ref);
+  run r = {0};
+  int rc = SEOGO_OK;
+  for (size_t i = 0; i < n && !rc; i++) rc = flush_term(w, txn, order[i].index, &r, stats, err);
+  run_free(&r);
+  free(order);
+  return rc;
+}
+
+static int write_changes(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_error *err) {
+  int rc = SEOGO_OK;
+  /* touches first: a document touched and then replaced within the batch must go */
+  for (size_t i = 0; !rc && i < w->ntouches; i++) {
+    unsigned char id[4];
+    sg_put_be32(id, w->touches[i].doc_id);
+    rc = put(w, txn, w->store->docs, id, 4, w->touches[i].rec.data, w->touches[i].rec.len, 0,
+             err);
+  }
+  for (size_t i = 0; !rc && i < w->nremovals; i++)
+    rc = apply_removal(w, txn, &w->removals[i], stats, err);
+  norms_cursor nc = {0};
+  for (size_t i = 0; !rc && i < w->ndocs; i++)
+    if (!w->docs[i].dead) rc = write_document(w, txn, &w->docs[i], &nc, stats, err);
+  if (!rc) rc = norms_flush(w, txn, &nc, err);
+  if (!rc) rc = flush_postings(w, txn, stats, err);
+  return rc;
+}
+
+int sg_batch_write(sg_writer *w, seogo_error *err) {
+  if (w->ndead) qsort(w->dead, w->ndead, sizeof *w->dead, cmp_range);
+  MDB_txn *txn;
+  int rc = sg_store_write_begin(w->store, &txn, err);
+  if (rc) return rc;
+  sg_stats stats;
+  rc = sg_store_get_stats(w->store, txn, &stats, err);
+  if (!rc) rc = write_changes(w, txn, &stats, err);
+  if (!rc) {
+    stats.next_doc_id = w->next_doc_id;
+    stats.next_passage_id = w->next_pid;
+    rc = sg_store_put_stats(w->store, txn, &stats, err);
+    if (rc == SEOGO_EFULL) rc = SG_RETRY_GROW;
+  }
+  if (rc) {
+    mdb_txn_abort(txn);
+    return rc;
+  }
+  rc = mdb_txn_commit(txn);
+  return rc ? mdb_fail(w, rc, err) : SEOGO_OK;
+}
+
