@@ -12,7 +12,11 @@ root=$(cd "$here/.." && pwd)
 "$here/bootstrap.sh"
 
 cd "$root"
-build/seogo-index -d .seogo corpus
+# An index left by an older version of Seogo is refused; the quick start then rebuilds it.
+if ! build/seogo-index -d .seogo corpus; then
+  echo "quickstart: rebuilding the index .seogo from scratch"
+  build/seogo-index -d .seogo --rebuild corpus
+fi
 if [ "$#" -eq 0 ]; then
   set -- 소버린 AI
 fi
