@@ -158,7 +158,10 @@ static void reset(sg_analysis *r, int mode) {
   r->ndrops = 0;
   r->invalid_sequences = 0;
   r->first_invalid_line = 0;
-  if (mode != SG_ANALYZE_SPAN) r->layout = (sg_layout){0, 0};
+  if (mode != SG_ANALYZE_SPAN) {
+    r->layout = (sg_layout){0, 0};
+    r->span_lead_chars = 0;
+  }
 }
 
 static int fail_status(seogo_error *err, int rc, size_t len) {

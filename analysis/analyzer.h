@@ -94,6 +94,9 @@ typedef struct sg_analysis {
                              (default-ignorables: soft hyphen, ZWSP, BOM, ...), ascending and
                              merged; token ranges never end inside one (`space` is 0) */
   size_t ndrops, drops_cap;
+  uint32_t span_lead_chars; /* SPAN, set by the caller like `layout`: characters on the span's
+                               first line before the span starts (0 when it starts a line), so
+                               that repair judges that line by its whole length */
 } sg_analysis;
 
 typedef struct sg_analyzer sg_analyzer; /* ICU iterators and the stemmer; one per thread */
@@ -110,7 +113,8 @@ enum sg_analyze_mode {
   SG_ANALYZE_SPAN = 2      /* part of a document with a known layout (r->layout preset) */
 };
 /* Line repair decides each break from the two lines around it and the layout only, so a SPAN
- * that starts at a line start and ends at a line end repairs exactly as its document did. */
+ * repairs exactly as its document did when it ends at a line end and the caller sets
+ * r->span_lead_chars (or the span starts at a line start). */
 
 /* Analyzes `len` bytes of `text` into r (previous contents replaced). Offsets in r are
  * relative to `text`. Returns SEOGO_OK, SEOGO_ENOMEM, or SEOGO_ELIMIT for text over 4 GiB. */

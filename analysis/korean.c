@@ -30,7 +30,7 @@ static const suffix SUFFIXES[] = {
     SFX("되고", ANY), SFX("과", CLOSED), SFX("하기", ANY), SFX("되기", ANY), SFX("이나", CLOSED),
     SFX("에서는", ANY), SFX("에게는", ANY), SFX("으로는", CLOSED_NOT_RIEUL), SFX("이라는", CLOSED),
     SFX("부터는", ANY), SFX("에는", ANY), SFX("과는", CLOSED), SFX("와는", OPEN), SFX("로는", OPEN_OR_RIEUL),
-    SFX("라는", OPEN), SFX("하는", ANY), SFX("되는", ANY), SFX("는", OPEN), SFX("하였다", ANY),
+    SFX("하는", ANY), SFX("되는", ANY), SFX("는", OPEN), SFX("하였다", ANY),
     SFX("되었다", ANY), SFX("보다", ANY), SFX("마다", ANY), SFX("이다", CLOSED), SFX("했다", ANY),
     SFX("한다", ANY), SFX("된다", ANY), SFX("됐다", ANY), SFX("에서도", ANY), SFX("으로도", CLOSED_NOT_RIEUL),
     SFX("에도", ANY), SFX("로도", OPEN_OR_RIEUL), SFX("도", ANY), SFX("된", ANY), SFX("처럼", ANY),
@@ -70,7 +70,7 @@ static int may_follow(int32_t prev, unsigned char after) {
   switch (after) {
   case CLOSED: return final != 0;
   case OPEN: return final == 0;
-  case OPEN_OR_RIEUL: return final == 0 || final == 8;
+  case OPEN_OR_RIEUL: return (final == 0 && prev != 0xC73C) || final == 8; /* not 것으로 */
   case CLOSED_NOT_RIEUL: return final != 0 && final != 8;
   case JEOK: return prev == 0xC801; /* 적 */
   default: return 1;

@@ -181,6 +181,7 @@ int sg_repair_lines(sg_analysis *r, int mode) {
   int have_prev = 0, rc = SEOGO_OK;
   for (size_t start = 0; !rc && start < r->norm.len; start = cur.end + 1) {
     if (!read_line(r, start, &cur)) continue;
+    if (start == 0 && mode == SG_ANALYZE_SPAN) cur.chars += r->span_lead_chars;
     if (have_prev) rc = repair_break(&c, &r->layout, &prev, &cur);
     prev = cur;
     have_prev = 1;

@@ -114,6 +114,8 @@ static void test_particles_and_endings(void) {
       {"경제적으로", "경제적"}, {"추진하고", "추진"}, {"발표했다", "발표"}, {"의존도", "의존도"},
       {"의존도가", "의존도"}, {"인공지능은", "인공지능"}, {"한국은", "한국"}, {"원인", "원인"},
       {"서울로", "서울"}, {"대두되었다", "대두"}, {"통상압박", "통상압박"},
+      {"우리나라는", "우리나라"}, {"인프라는", "인프라"}, {"것으로", "것으로"},
+      {"기반으로", "기반"}, {"파운데이션", "파운데이션"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     size_t n = strlen(cases[i].word), cut = sg_korean_suffix_len(cases[i].word, n);
@@ -424,6 +426,21 @@ static void test_span_repairs_like_its_document(void) {
            a->flags == b->flags;
   }
   CHECK_MSG(same, "a span must analyze as its document did");
+  /* a span from the middle of line 9 ("... 이에 대" / "응해 ...") joins as the document did
+   * when told how much of its first line precedes it */
+  const char *mid = "이에 대\n";
+  size_t at = whole.line_starts[8];
+  while (memcmp(text + at, mid, strlen(mid)) != 0) at++;
+  uint32_t lead = 0;
+  for (size_t b = whole.line_starts[8]; b < at; b++) lead += ((unsigned char)text[b] & 0xC0) != 0x80;
+  res.layout = whole.layout;
+  res.span_lead_chars = 0;
+  r = run(text + at, whole.line_starts[11] - at, SG_ANALYZE_SPAN);
+  CHECK_MSG(find_term(r, "대응", 0) < 0, "a short first line alone does not join");
+  res.span_lead_chars = lead;
+  r = run(text + at, whole.line_starts[11] - at, SG_ANALYZE_SPAN);
+  CHECK_MSG(find_term(r, "대응", 0) >= 0, "with the line's lead it joins: %s", terms(r));
+  res.span_lead_chars = 0;
   sg_analysis_free(&whole);
   free(text);
 }
