@@ -29,7 +29,7 @@ fi
 ok "cmake --install into a temporary prefix"
 
 pc=$(find "$prefix" -name seogo.pc -path '*/pkgconfig/*' | head -1)
-[ -n "$pc" ] && ok "seogo.pc installed" || { fail "seogo.pc installed"; finish; }
+if [ -n "$pc" ]; then ok "seogo.pc installed"; else fail "seogo.pc installed"; finish; fi
 libdir=$(dirname "$(dirname "$pc")")
 export PKG_CONFIG_PATH=$libdir/pkgconfig
 
@@ -111,7 +111,7 @@ check "it indexes and finds a Korean word through libseogo.so" \
 
 # Static linking needs exactly what Libs.private and Requires.private name.
 static_libs=$(pkg-config --static --libs seogo | sed 's/-lseogo\b/-l:libseogo.a/')
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046,SC2086
 check "a program links libseogo.a with pkg-config --static --libs seogo" \
   "$cc" "${san_flags[@]}" -std=c11 -Wall -Werror -o "$tmp/use_static" "$tmp/use.c" \
   $(pkg-config --cflags seogo) $static_libs
