@@ -15,7 +15,7 @@
 
 #include "seogo.h"
 
-#define COMMIT_BYTES ((uint64_t)32 << 20) /* commit a batch after this much text ... */
+#define COMMIT_MB 32                      /* commit a batch after this much text ... */
 #define COMMIT_SECONDS 5.0                /* ... or after this long */
 #define PROGRESS_SECONDS 0.25
 
@@ -46,6 +46,8 @@ static const char usage_text[] =
     "      --analyze     print the terms the analyzer makes of standard input: position,\n"
     "                    line(s), byte range, flags (W word start, S stem end, H Hangul,\n"
     "                    C Han/kana, N number, L Latin) and term; --query analyzes it as a query\n"
+    "      --batch-mb N  commit after N MB of text (default 32) or 5 seconds; an interrupted\n"
+    "                    run keeps what was committed, and the next run skips it\n"
     "  -q, --quiet       no progress line and no summary\n"
     "  -v, --verbose     print what happened to each file\n"
     "  -h, --help        this help\n"
@@ -60,6 +62,7 @@ typedef struct options {
   const char *index_dir;
   mode mode;
   int rebuild, list, query, quiet, verbose;
+  unsigned batch_mb;
   char **paths;
   int npaths;
 } options;
@@ -331,7 +334,8 @@ static void print_summary(seogo_index *index, const tally *t, const char *index_
     }
     printf("\n");
   }
-  if (t->ignored) printf("ignored: %u files that are not .txt\n", t->ignored);
+  if (t->ignored)
+    printf("ignored: %u file%s not .txt\n", t->ignored, t->ignored == 1 ? "" : "s");
   seogo_index_stats st;
   seogo_error err;
   char size[32];
@@ -491,7 +495,7 @@ static int add_one(seogo_index *index, const options *o, const walk *w, tally *t
     warn("%s", s->err.message);
     return rc;
   }
-  if (seogo_pending_bytes(index) >= COMMIT_BYTES ||
+  if (seogo_pending_bytes(index) >= (uint64_t)o->batch_mb << 20 ||
       now_seconds() - t->last_commit >= COMMIT_SECONDS)
     return commit(index, t);
   return SEOGO_OK;
@@ -778,6 +782,12 @@ static int parse_args(int argc, char **argv, options *o) {
       o->index_dir = argv[i];
     } else if (!strncmp(a, "--index=", 8)) {
       o->index_dir = a + 8;
+    } else if (!strcmp(a, "--batch-mb")) {
+      char *end;
+      unsigned long mb = ++i < argc ? strtoul(argv[i], &end, 10) : 0;
+      if (i >= argc || *end || mb == 0 || mb > 65536)
+        return usage_error("%s needs a number of megabytes (1-65536)", a);
+      o->batch_mb = (unsigned)mb;
     } else if (!strcmp(a, "--rebuild")) {
       o->rebuild = 1;
     } else if (!strcmp(a, "--remove")) {
@@ -804,6 +814,7 @@ static int parse_args(int argc, char **argv, options *o) {
       return usage_error("unknown option %s", a);
     }
   }
+  if (!o->batch_mb) o->batch_mb = COMMIT_MB;
   if (!o->index_dir || !*o->index_dir) {
     const char *env = getenv("SEOGO_INDEX");
     o->index_dir = env && *env ? env : ".seogo";

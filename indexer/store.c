@@ -257,6 +257,8 @@ static int env_open(sg_store *s, int create, seogo_error *err) {
                      mdb_strerror(rc));
     return sg_store_mdb_error(rc, s->dir, err);
   }
+  /* readers killed while reading leave their slots taken, which keeps old pages from reuse */
+  if (s->writable) mdb_reader_check(s->env, NULL);
   MDB_envinfo info;
   mdb_env_info(s->env, &info);
   s->map_size = info.me_mapsize;

@@ -92,7 +92,7 @@ check "  damaged UTF-8 is indexed with a warning naming file and line" grep -q "
 check "  UTF-16 is converted" grep -q "corpus/sub/news16.txt: converted from UTF-16LE" err.txt
 check "  the summary lists the reasons" has "$out" "skipped: 1 binary, 2 empty, 1 unknown encoding"
 check "  and the rest is indexed (symlink loop entered once)" has "$out" "documents: 2 added, 0 updated, 0 removed, 4 unchanged, 4 skipped"
-check "  other files are counted" has "$out" "ignored: 1 files that are not .txt"
+check "  other files are counted" has "$out" "ignored: 1 file not .txt"
 
 # ---- naming: the same file typed differently is the same document --------------------------------
 out=$("$INDEX" ./corpus//sub/../003_6aa41a9c697c4b0d.txt 2>&1)
@@ -123,6 +123,26 @@ if [ -x "$SEARCH" ]; then
   out=$("$SEARCH" 반도체를 2>&1)
   check "seogo-search finds 반도체 through a particle form" has "$out" "corpus/"
 fi
+
+# ---- killed mid-run: the committed part survives, the next run completes the job -------------
+mkdir -p big
+for i in $(seq -w 1 30); do
+  sed "1s/^/사본 $i. /" corpus/002_0223f975d8e56b67.txt >big/report-$i.txt
+done
+"$INDEX" -q -d clean.idx big
+"$INDEX" -q -d killed.idx --batch-mb 1 big &
+pid=$!
+for _ in $(seq 1 200); do # kill once something is committed, before the end
+  [ -f killed.idx/CURRENT ] && [ "$(stat -c %s killed.idx/gen-*/data.mdb 2>/dev/null || echo 0)" -gt 2000000 ] && break
+  sleep 0.02
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+out=$("$INDEX" -d killed.idx big 2>&1)
+check "after SIGKILL the index opens and the next run completes" has "$out" "documents: [0-9]* added, 0 updated, 0 removed, [0-9]* unchanged, 0 skipped"
+c=$("$INDEX" -d clean.idx --stats | grep -E '^(documents|passages|terms|postings|tokens)')
+k=$("$INDEX" -d killed.idx --stats | grep -E '^(documents|passages|terms|postings|tokens)')
+check "  and holds what an uninterrupted run makes" test "$c" = "$k"
 
 # ---- errors ---------------------------------------------------------------------------------
 "$INDEX" >/dev/null 2>err.txt
