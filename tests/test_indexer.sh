@@ -144,6 +144,20 @@ c=$("$INDEX" -d clean.idx --stats | grep -E '^(documents|passages|terms|postings
 k=$("$INDEX" -d killed.idx --stats | grep -E '^(documents|passages|terms|postings|tokens)')
 check "  and holds what an uninterrupted run makes" test "$c" = "$k"
 
+# ---- an index the user may read but not write ---------------------------------------------------
+if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
+  chmod -R a+rX "$WORK"
+  out=$(runuser -u nobody -- "$INDEX" --stats 2>&1)
+  check "a read-only index can be inspected (as nobody)" has "$out" "^documents *4"
+  runuser -u nobody -- "$INDEX" corpus >/dev/null 2>err.txt
+  check "writing to a read-only index fails (exit 2)" test $? -eq 2
+  check "  saying it is read-only" grep -q "index at .seogo is read-only" err.txt
+  if [ -x "$SEARCH" ]; then
+    out=$(runuser -u nobody -- "$SEARCH" GENIAC 2>&1)
+    check "a read-only index can be searched" has "$out" "corpus/002_0223f975d8e56b67.txt"
+  fi
+fi
+
 # ---- errors ---------------------------------------------------------------------------------
 "$INDEX" >/dev/null 2>err.txt
 check "no PATH is a usage error (exit 2)" test $? -eq 2
