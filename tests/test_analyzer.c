@@ -447,6 +447,11 @@ static void test_span_repairs_like_its_document(void) {
 
 /* ---- Whole corpus invariants ----------------------------------------------------------------- */
 
+/* Whether a line ends at text[k]: LF, or CR not followed by LF. */
+static int line_break_at(const char *text, size_t len, size_t k) {
+  return text[k] == '\n' || (text[k] == '\r' && (k + 1 == len || text[k + 1] != '\n'));
+}
+
 static void check_invariants(const char *name, const char *text, size_t len, const sg_analysis *r) {
   uint32_t line = 1;
   size_t counted = 0;
@@ -457,23 +462,36 @@ static void check_invariants(const char *name, const char *text, size_t len, con
           t->term_len <= SG_MAX_TERM_BYTES;
     ok &= i == 0 || t->start >= r->tokens[i - 1].start;
     ok &= t->term_off + t->term_len <= r->terms.len;
-    for (; counted < t->start; counted++) line += text[counted] == '\n';
+    for (; counted < t->start; counted++) line += line_break_at(text, len, counted);
     ok &= t->line == line;
     uint32_t end_line = line;
-    for (size_t k = t->start; k + 1 < t->end; k++) end_line += text[k] == '\n';
+    for (size_t k = t->start; k + 1 < t->end; k++) end_line += line_break_at(text, len, k);
     ok &= t->line_end == end_line;
     ok &= utf8proc_iterate((const utf8proc_uint8_t *)sg_token_term(r, t), -1, &(utf8proc_int32_t){0}) > 0;
-    if (!ok) fprintf(stderr, "%s: token %zu (%.*s) breaks an invariant\n", name, i, t->term_len,
-                     sg_token_term(r, t));
+    if (!ok) {
+      fprintf(stderr, "%s: token %zu (%.*s) %u-%u line %u-%u (want %u) breaks an invariant in:\n",
+              name, i, t->term_len, sg_token_term(r, t), t->start, t->end, t->line, t->line_end,
+              line);
+      for (size_t k = 0; k < len; k++) fprintf(stderr, "%02x ", (unsigned char)text[k]);
+      fputc('\n', stderr);
+    }
     /* a Hangul bigram that crosses nothing is exactly its original bytes */
-    if ((t->flags & H) && t->end - t->start == t->term_len)
-      ok &= memcmp(text + t->start, sg_token_term(r, t), t->term_len) == 0;
+    int syllables = (t->flags & H) && t->end - t->start == t->term_len;
+    for (size_t k = t->start; syllables && k < t->end; k += 3)
+      syllables = sg_syllable_at((const unsigned char *)text + k, (const unsigned char *)text + t->end) != 0;
+    if (syllables && memcmp(text + t->start, sg_token_term(r, t), t->term_len) != 0) {
+      ok = 0;
+      fprintf(stderr, "%s: Hangul token %zu (%.*s) is not the original [%.*s] at %u\n", name, i,
+              t->term_len, sg_token_term(r, t), (int)(t->end - t->start), text + t->start, t->start);
+    }
   }
   CHECK_MSG(ok, "%s: token invariants", name);
+  ok = 1;
   for (size_t s = 0; s < r->nsentences; s++)
     ok &= r->sentence_ends[s] <= r->norm.len && (s == 0 || r->sentence_ends[s] > r->sentence_ends[s - 1]);
-  CHECK_MSG(ok && (r->norm.len == 0 || r->sentence_ends[r->nsentences - 1] == r->norm.len),
+  CHECK_MSG(ok && (r->nsentences == 0 || r->sentence_ends[r->nsentences - 1] == r->norm.len),
             "%s: sentence ends", name);
+  ok = 1;
   for (size_t k = 0; k < r->norm.len; k++) ok &= k == 0 || r->norm_to_orig[k] >= r->norm_to_orig[k - 1];
   CHECK_MSG(ok && r->norm_to_orig[r->norm.len] == len, "%s: map ascends to the text length", name);
 }
@@ -528,6 +546,32 @@ static void test_five_megabyte_line(void) {
   r = run(text, len - len % 3, SG_ANALYZE_DOCUMENT);
   CHECK_EQ_INT(r->ntokens, len / 3 - 1);
   free(text);
+}
+
+static void test_random_bytes_keep_invariants(void) {
+  static const char *const pieces[] = {
+      "가", "나", "다", " ", "\n", "\n\n", "\r\n", "\r", "\t", "a", "Z", "9", ".", ",", "-", "'",
+      "\xff", "\xc3", "\xe1\x84", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\0", "\x01", "\xc2\xad",
+      "\xe2\x80\x8b", "\xef\xbb\xbf", "\xcc\x81", "\xe1\x84\x8c", "\xe1\x85\xa5", "\xe1\x86\xbc",
+      "\xef\xbc\xa1", "\xe3\x88\x9c", "中", "·", "’", "U.S.", "1,000", "infra-\n", "다.\n"};
+  const size_t npieces = sizeof pieces / sizeof *pieces;
+  uint64_t rnd = 12345;
+  char buf[2048];
+  for (int round = 0; round < 3000 && !tl_failures; round++) {
+    size_t len = 0;
+    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+    int n = (int)((rnd >> 33) % 120);
+    for (int k = 0; k < n; k++) {
+      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+      const char *p = pieces[(rnd >> 33) % npieces];
+      size_t pl = p[0] ? strlen(p) : 1;
+      memcpy(buf + len, p, pl);
+      len += pl;
+    }
+    int mode = (int)((rnd >> 20) % 3);
+    res.layout = (sg_layout){(uint8_t)(rnd >> 40 & 1), (uint16_t)(rnd >> 41 & 7)};
+    check_invariants("random text", buf, len, run(buf, len, mode));
+  }
 }
 
 static void test_long_words_truncate_at_characters(void) {
@@ -622,6 +666,7 @@ int main(void) {
   RUN(test_corpus_invariants);
   RUN(test_empty_and_blank);
   RUN(test_five_megabyte_line);
+  RUN(test_random_bytes_keep_invariants);
   RUN(test_long_words_truncate_at_characters);
   RUN(test_over_four_gigabytes_is_refused);
   RUN(test_public_seogo_analyze);
