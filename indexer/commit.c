@@ -527,6 +527,7 @@ int sg_batch_write(sg_writer *w, seogo_error *err) {
     return rc;
   }
   rc = mdb_txn_commit(txn);
-  return rc ? mdb_fail(w, rc, err) : SEOGO_OK;
+  if (rc == MDB_MAP_FULL) return SG_RETRY_GROW;
+  return rc ? sg_store_write_error(w->store, rc, err) : SEOGO_OK;
 }
 

@@ -235,6 +235,10 @@ int sg_store_publish(sg_store *s, seogo_error *err);
 /* Maps an LMDB error to a seogo_status with a message naming `what`. */
 int sg_store_mdb_error(int rc, const char *what, seogo_error *err);
 
+/* As sg_store_mdb_error for a failed write or commit: LMDB reports a write cut short by a
+ * full disk as EIO, so EIO with (almost) no space left is SEOGO_EFULL. */
+int sg_store_write_error(sg_store *s, int rc, seogo_error *err);
+
 /* Reads and writes the stats record in txn. */
 int sg_store_get_stats(sg_store *s, MDB_txn *txn, sg_stats *out, seogo_error *err);
 int sg_store_put_stats(sg_store *s, MDB_txn *txn, const sg_stats *in, seogo_error *err);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "analyzer.h"
@@ -44,6 +45,17 @@ int sg_store_mdb_error(int rc, const char *what, seogo_error *err) {
     default:
       return sg_fail(err, SEOGO_EIO, "%s: %s", what, mdb_strerror(rc));
   }
+}
+
+/* Space below this on the index's file system makes an EIO from LMDB a full disk. */
+#define SG_LOW_SPACE ((uint64_t)16 << 20)
+
+int sg_store_write_error(sg_store *s, int rc, seogo_error *err) {
+  struct statvfs fs;
+  if (rc == EIO && statvfs(s->gen_dir, &fs) == 0 &&
+      (uint64_t)fs.f_bavail * fs.f_frsize < SG_LOW_SPACE)
+    rc = ENOSPC;
+  return sg_store_mdb_error(rc, s->dir, err);
 }
 
 static int errno_status(int e) {
@@ -568,7 +580,7 @@ int sg_store_commit(sg_store *s, MDB_txn *txn, seogo_error *err) {
     if (err) err->line = 1;
     return SEOGO_EFULL;
   }
-  return sg_store_mdb_error(rc, s->dir, err);
+  return sg_store_write_error(s, rc, err);
 }
 
 int sg_store_grow(sg_store *s, seogo_error *err) {

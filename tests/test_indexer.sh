@@ -158,6 +158,17 @@ if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && id nobody >/dev/null 2
   fi
 fi
 
+# ---- a full disk: the run stops with a message, and the index keeps its last commit -----------
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+  mkdir -p small
+  out=$(unshare -m bash -c "mount -t tmpfs -o size=1m tmpfs small && cd '$WORK' &&
+    '$INDEX' -q -d small/ix corpus/000_659a9385f88d803c.txt && echo first-ok &&
+    '$INDEX' -q -d small/ix corpus; echo rc=\$? && '$INDEX' -d small/ix --stats" 2>&1)
+  check "a full disk stops the run (exit 2)" has "$out" "rc=2"
+  check "  saying the disk is full" has "$out" "the disk is full"
+  check "  and the index keeps what was committed" has "$out" "^documents *1"
+fi
+
 # ---- errors ---------------------------------------------------------------------------------
 "$INDEX" >/dev/null 2>err.txt
 check "no PATH is a usage error (exit 2)" test $? -eq 2
