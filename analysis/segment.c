@@ -228,6 +228,24 @@ static int add_sentence_end(sg_analysis *r, size_t end) {
   return SEOGO_OK;
 }
 
+static int is_blank_text(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n') return 0;
+  return 1;
+}
+
+/* ICU ends a sentence at every line break, so blank lines come out as sentences of their own;
+ * they are folded into the sentence before (the first one's into the sentence after). */
+static int sentence_boundary(sg_analysis *r, size_t end) {
+  size_t prev = r->nsentences ? r->sentence_ends[r->nsentences - 1] : 0;
+  if (!is_blank_text((const char *)r->norm.data + prev, end - prev)) return add_sentence_end(r, end);
+  if (r->nsentences) {
+    r->sentence_ends[r->nsentences - 1] = (uint32_t)end;
+    return SEOGO_OK;
+  }
+  return end == r->norm.len ? add_sentence_end(r, end) : SEOGO_OK;
+}
+
 int sg_segment_sentences(sg_segmenter *s, sg_analysis *r) {
   const char *text = (const char *)r->norm.data;
   r->nsentences = 0;
@@ -238,7 +256,7 @@ int sg_segment_sentences(sg_segmenter *s, sg_analysis *r) {
     int32_t b;
     ubrk_first(s->sentences);
     while ((b = ubrk_next(s->sentences)) != UBRK_DONE) {
-      if ((rc = add_sentence_end(r, off + (size_t)b)) != 0) return rc;
+      if ((rc = sentence_boundary(r, off + (size_t)b)) != 0) return rc;
     }
     off += w;
   }

@@ -97,8 +97,17 @@ static void test_numbers_next_to_hangul(void) {
 }
 
 static void test_english_terms(void) {
-  const sg_analysis *r = doc("U.S.-led export controls on GPUs and semiconductors; e.g. policies");
+  const char *text = "U.S.-led export controls on GPUs and semiconductors; e.g. policies";
+  const sg_analysis *r = doc(text);
   CHECK_EQ_STR(terms(r), "us led export control on gpu and semiconductor eg polici");
+  /* each term's byte range is the word it came from */
+  const char *words[] = {"U.S", "led", "export", "controls", "on", "GPUs", "and", "semiconductors",
+                         "e.g", "policies"};
+  for (size_t i = 0; i < r->ntokens && i < 10; i++)
+    CHECK_MSG(r->tokens[i].end - r->tokens[i].start == strlen(words[i]) &&
+                  memcmp(text + r->tokens[i].start, words[i], strlen(words[i])) == 0,
+              "term %zu covers [%.*s], expected [%s]", i, (int)(r->tokens[i].end - r->tokens[i].start),
+              text + r->tokens[i].start, words[i]);
   CHECK_EQ_STR(terms(doc("the U.S. and the U.S")), "the us and the us");
   CHECK_EQ_STR(terms(doc("America’s AI Action Plan")), terms(doc("america's ai action plan")));
   CHECK_EQ_STR(terms(doc("GPU")), "gpu");
@@ -354,6 +363,15 @@ static void test_pdf_words_joined_across_blank_lines(void) {
   /* soft breaks became spaces, so the first sentence runs over several physical lines */
   CHECK(norm_has(r, "가치사슬 (GVC)의"));
   CHECK(r->nsentences > 100 && r->sentence_ends[0] > 200);
+  /* blank lines belong to the sentence before them, never form one */
+  int blank_sentence = 0;
+  for (size_t k = 0; k < r->nsentences; k++) {
+    uint32_t from = k ? r->sentence_ends[k - 1] : 0, nonblank = 0;
+    for (uint32_t b = from; b < r->sentence_ends[k]; b++)
+      nonblank += r->norm.data[b] != ' ' && r->norm.data[b] != '\n';
+    blank_sentence |= nonblank == 0;
+  }
+  CHECK(!blank_sentence);
   /* a heading stays a line of its own */
   CHECK(norm_has(r, "추진 배경\n"));
   free(text);
