@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "index.h"
@@ -676,6 +678,105 @@ static void test_passages(void) {
   free(dir);
 }
 
+/* A reader whose map a writer in another process outgrows adopts the new size. */
+static void test_reader_adopts_grown_map(void) {
+  char *dir = fresh_dir("resized");
+  seogo_index *ix = open_index(dir, SEOGO_OPEN_WRITE);
+  add_corpus(ix, corpus_files, 1);
+  commit(ix);
+  seogo_close(ix);
+  seogo_index *reader = open_index(dir, SEOGO_OPEN_READ);
+  seogo_error err;
+  /* shrink the reader's map to what the file holds now */
+  CHECK_EQ_INT(sg_store_set_map_size(reader->store, 1, &err), SEOGO_OK);
+  size_t before = reader->store->map_size;
+  pid_t child = fork();
+  if (child == 0) {
+    seogo_index *w = NULL;
+    if (seogo_open(dir, SEOGO_OPEN_WRITE, &w, NULL)) _exit(1);
+    for (int i = 0; i < NCORPUS; i++)
+      if (seogo_add_file(w, tl_source_path(corpus_files[i]), corpus_files[i], NULL, NULL)) _exit(2);
+    if (seogo_commit(w, NULL)) _exit(3);
+    seogo_close(w);
+    _exit(0);
+  }
+  int status = -1;
+  waitpid(child, &status, 0);
+  CHECK_MSG(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer process: status %d", status);
+  CHECK_EQ_INT(stats_of(reader).documents, 5);
+  CHECK(reader->store->map_size > before);
+  CHECK(term_passages(reader, "geniac", NULL) > 0);
+  seogo_close(reader);
+  free(dir);
+}
+
+typedef struct prep_job {
+  seogo_index *ix;
+  int first, step;
+  char paths[NCORPUS][1024]; /* tl_source_path's buffer is not for threads */
+  seogo_prepared *docs[NCORPUS];
+  int rc[NCORPUS];
+} prep_job;
+
+static void *prepare_some(void *arg) {
+  prep_job *j = arg;
+  for (int i = j->first; i < NCORPUS; i += j->step)
+    j->rc[i] = seogo_prepare_file(j->ix, j->paths[i], corpus_files[i], &j->docs[i], NULL);
+  return NULL;
+}
+
+/* Documents prepared in several threads and added in order make the same index as
+ * seogo_add_file; a prepared file found unchanged is not read twice. */
+static void test_prepared_in_threads(void) {
+  char *a = fresh_dir("sequential"), *b = fresh_dir("threads");
+  seogo_index *seq = open_index(a, SEOGO_OPEN_WRITE), *par = open_index(b, SEOGO_OPEN_WRITE);
+  add_corpus(seq, corpus_files, NCORPUS);
+  commit(seq);
+  prep_job jobs[3];
+  pthread_t threads[3];
+  for (int t = 0; t < 3; t++) {
+    memset(&jobs[t], 0, sizeof jobs[t]);
+    jobs[t].ix = par;
+    jobs[t].first = t;
+    jobs[t].step = 3;
+    for (int i = 0; i < NCORPUS; i++)
+      snprintf(jobs[t].paths[i], sizeof jobs[t].paths[i], "%s", tl_source_path(corpus_files[i]));
+    pthread_create(&threads[t], NULL, prepare_some, &jobs[t]);
+  }
+  for (int t = 0; t < 3; t++) pthread_join(threads[t], NULL);
+  seogo_error err;
+  for (int i = 0; i < NCORPUS; i++) {
+    prep_job *j = &jobs[i % 3];
+    CHECK_EQ_INT(j->rc[i], SEOGO_OK);
+    seogo_add_info info;
+    CHECK_EQ_INT(seogo_add_prepared(par, j->docs[i], &info, &err), SEOGO_OK);
+    CHECK_EQ_INT(info.outcome, SEOGO_ADDED);
+  }
+  commit(par);
+  seogo_index_stats x = stats_of(seq), y = stats_of(par);
+  CHECK_MSG(x.documents == y.documents && x.passages == y.passages && x.terms == y.terms &&
+        x.postings == y.postings && x.tokens == y.tokens, "docs %d/%d passages %d/%d terms %d/%d postings %d/%d tokens %d/%d", (int)x.documents, (int)y.documents, (int)x.passages, (int)y.passages, (int)x.terms, (int)y.terms, (int)x.postings, (int)y.postings, (int)x.tokens, (int)y.tokens);
+  check_integrity(par);
+  seogo_prepared *again;
+  CHECK_EQ_INT(seogo_prepare_file(par, tl_source_path(corpus_files[2]), corpus_files[2], &again,
+                                  &err),
+               SEOGO_OK);
+  seogo_add_info info;
+  CHECK_EQ_INT(seogo_add_prepared(par, again, &info, &err), SEOGO_OK);
+  CHECK_EQ_INT(info.outcome, SEOGO_UNCHANGED);
+  CHECK_EQ_INT(seogo_prepare_file(par, "/nonexistent.txt", NULL, &again, &err), SEOGO_EIO);
+  CHECK(again == NULL);
+  seogo_prepared_free(NULL);
+  seogo_close(seq);
+  seogo_close(par);
+  seogo_index *ro = open_index(b, SEOGO_OPEN_READ);
+  CHECK_EQ_INT(seogo_prepare_file(ro, tl_source_path(corpus_files[0]), NULL, &again, &err),
+               SEOGO_EREADONLY);
+  seogo_close(ro);
+  free(a);
+  free(b);
+}
+
 int main(void) {
   RUN(test_add_corpus);
   RUN(test_unchanged_and_each);
@@ -688,5 +789,7 @@ int main(void) {
   RUN(test_rebuild);
   RUN(test_encodings);
   RUN(test_passages);
+  RUN(test_reader_adopts_grown_map);
+  RUN(test_prepared_in_threads);
   return tl_summary();
 }
