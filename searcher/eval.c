@@ -464,15 +464,55 @@ static int unit_df(sg_unit *u, sg_reader *r, seogo_error *err) {
   return sg_matcher_rewind(m, err);
 }
 
+/* Units reached from the root through ORs only: the main pass visits every passage where they
+ * match, so it can count their df. */
+static void defer_visited(sg_matcher *m) {
+  if (m->unit) {
+    if (!m->unit->from_term) {
+      m->unit->df_deferred = 1;
+      m->unit->idf = 1.0;
+    }
+    return;
+  }
+  if (m->kind == M_OR)
+    for (size_t i = 0; i < m->nkids; i++) defer_visited(m->kids[i]);
+}
+
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err) {
   double n = (double)r->stats.passages;
+  plan->npassages = n;
+  defer_visited(plan->root);
   for (size_t i = 0; i < plan->nunits; i++) {
     sg_unit *u = plan->units[i];
+    if (u->df_deferred) continue;
     int rc = unit_df(u, r, err);
     if (rc) return rc;
     u->idf = sg_idf(n, (double)u->df);
   }
   return SEOGO_OK;
+}
+
+int sg_plan_has_deferred(const sg_plan *plan) {
+  for (size_t i = 0; i < plan->nunits; i++)
+    if (plan->units[i]->df_deferred) return 1;
+  return 0;
+}
+
+void sg_plan_count_deferred(sg_plan *plan) {
+  for (size_t i = 0; i < plan->nunits; i++)
+    if (plan->units[i]->df_deferred && plan->units[i]->present) plan->units[i]->df++;
+}
+
+double sg_plan_settle_df(sg_plan *plan) {
+  double factor = 1.0;
+  for (size_t i = 0; i < plan->nunits; i++) {
+    sg_unit *u = plan->units[i];
+    if (!u->df_deferred) continue;
+    u->df_deferred = 0;
+    u->idf = sg_idf(plan->npassages, (double)u->df);
+    if (plan->nunits == 1) factor = u->idf; /* the pass scored it with idf 1 */
+  }
+  return factor;
 }
 
 int sg_plan_next(sg_plan *plan, uint32_t target, uint32_t *pid, seogo_error *err) {

@@ -83,6 +83,11 @@ static int appendf(sg_buf *b, const char *fmt, ...) {
 
 double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
                         sg_buf *explain) {
+  return sg_score_units(plan, p, dl, sg_proximity_factor(plan->units, plan->nunits), explain);
+}
+
+double sg_score_units(const sg_plan *plan, const sg_rank_params *p, double dl, double proximity,
+                      sg_buf *explain) {
   double sum = 0;
   for (size_t i = 0; i < plan->nunits; i++) {
     const sg_unit *u = plan->units[i];
@@ -93,9 +98,8 @@ double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
       appendf(explain, "    %s: tf=%.2f idf=%.3f dl=%.0f bm25=%.3f%s\n", u->label, u->tf, u->idf,
               dl, s, u->grouped ? " (phrase boost)" : "");
   }
-  double factor = sg_proximity_factor(plan->units, plan->nunits);
-  if (explain && plan->nunits > 1) appendf(explain, "    proximity x%.3f\n", factor);
-  return sum * factor;
+  if (explain && plan->nunits > 1) appendf(explain, "    proximity x%.3f\n", proximity);
+  return sum * proximity;
 }
 
 /* ---- top-k ------------------------------------------------------------------------------ */

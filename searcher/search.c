@@ -84,7 +84,7 @@ typedef struct search {
   int planned;
   sg_rank_params params;
   sg_topk top;
-  uint64_t total;
+  uint64_t total; /* hits (documents when grouping) */
   seogo_error *err;
 } search;
 
@@ -126,38 +126,114 @@ static int push(search *s, const sg_scored *hit) {
   return sg_topk_push(&s->top, hit) ? nomem(s->err) : SEOGO_OK;
 }
 
-/* Walks every matching passage in id order, scoring each into the top-k (with grouping, each
- * document's best passage). */
-static int run(search *s) {
-  doc_span span = {0};
-  sg_scored best = {0};
-  int have_best = 0;
-  uint32_t target = 1;
-  while (target != SG_PID_END) {
-    uint32_t pid, dl;
-    int rc = sg_plan_next(&s->plan, target, &pid, s->err);
+/* The grouping walk's state: the document of the last passage and its best passage so far. */
+typedef struct walk {
+  doc_span span;
+  sg_scored best;
+  int have_best;
+} walk;
+
+/* Takes one scored passage, in passage id order: into the top-k, or with grouping into its
+ * document's best (a document's passages are contiguous, so a new document closes the last). */
+static int consider(search *s, walk *w, sg_scored *hit) {
+  if (!s->opt.group) return push(s, hit);
+  uint32_t prev_doc = w->span.valid ? w->span.doc_id : 0;
+  int rc = doc_of(s, hit->pid, &w->span);
+  if (rc) return rc;
+  hit->doc_id = w->span.doc_id;
+  if (w->have_best && w->span.doc_id != prev_doc) {
+    if ((rc = push(s, &w->best))) return rc;
+    w->have_best = 0;
+  }
+  if (!w->have_best || hit->score > w->best.score) w->best = *hit;
+  w->have_best = 1;
+  return SEOGO_OK;
+}
+
+/* Matched passages kept until the dfs counted by the pass are known: per passage its length,
+ * proximity factor and each unit's tf (0: absent). */
+typedef struct keeper {
+  uint32_t *pids;
+  float *dls, *proximity, *tfs;
+  size_t n, cap;
+} keeper;
+
+static void keeper_free(keeper *k) {
+  free(k->pids);
+  free(k->dls);
+  free(k->proximity);
+  free(k->tfs);
+}
+
+static int keep(search *s, keeper *k, uint32_t pid, uint32_t dl) {
+  size_t nu = s->plan.nunits;
+  if (k->n == k->cap) {
+    size_t cap = k->cap ? 2 * k->cap : 1024;
+    uint32_t *pids = realloc(k->pids, cap * sizeof *pids);
+    if (pids) k->pids = pids;
+    float *dls = pids ? realloc(k->dls, cap * sizeof *dls) : NULL;
+    if (dls) k->dls = dls;
+    float *prox = dls ? realloc(k->proximity, cap * sizeof *prox) : NULL;
+    if (prox) k->proximity = prox;
+    float *tfs = prox ? realloc(k->tfs, cap * nu * sizeof *tfs) : NULL;
+    if (!tfs) return nomem(s->err);
+    k->tfs = tfs;
+    k->cap = cap;
+  }
+  k->pids[k->n] = pid;
+  k->dls[k->n] = (float)dl;
+  k->proximity[k->n] = (float)sg_proximity_factor(s->plan.units, nu);
+  for (size_t u = 0; u < nu; u++)
+    k->tfs[k->n * nu + u] = s->plan.units[u]->present ? (float)s->plan.units[u]->tf : 0.0f;
+  k->n++;
+  return SEOGO_OK;
+}
+
+static int score_kept(search *s, const keeper *k, walk *w) {
+  size_t nu = s->plan.nunits;
+  for (size_t i = 0; i < k->n; i++) {
+    for (size_t u = 0; u < nu; u++) {
+      s->plan.units[u]->tf = k->tfs[i * nu + u];
+      s->plan.units[u]->present = k->tfs[i * nu + u] > 0;
+    }
+    sg_scored hit = {sg_score_units(&s->plan, &s->params, k->dls[i], k->proximity[i], NULL),
+                     k->pids[i], 0};
+    int rc = consider(s, w, &hit);
     if (rc) return rc;
-    if (pid == SG_PID_END) break;
+  }
+  return SEOGO_OK;
+}
+
+/* Walks every matching passage in id order, scoring each into the top-k (with grouping, each
+ * document's best passage). When the pass itself counts some unit's df and there are several
+ * units, the passages are kept and scored once the pass is over. */
+static int run(search *s) {
+  walk w = {0};
+  keeper k = {0};
+  int keeping = sg_plan_has_deferred(&s->plan) && s->plan.nunits > 1;
+  uint32_t target = 1;
+  int rc = SEOGO_OK;
+  while (!rc && target != SG_PID_END) {
+    uint32_t pid, dl;
+    if ((rc = sg_plan_next(&s->plan, target, &pid, s->err)) || pid == SG_PID_END) break;
     target = pid + 1;
-    if ((rc = sg_reader_norm(&s->reader, pid, &dl, s->err))) return rc;
+    if ((rc = sg_reader_norm(&s->reader, pid, &dl, s->err))) break;
     if (dl == 0) continue; /* removed passage */
     sg_plan_collect(&s->plan, pid);
-    sg_scored hit = {sg_score_passage(&s->plan, &s->params, dl, NULL), pid, 0};
-    if (!s->opt.group) {
-      if ((rc = push(s, &hit))) return rc;
+    sg_plan_count_deferred(&s->plan);
+    if (keeping) {
+      rc = keep(s, &k, pid, dl);
       continue;
     }
-    uint32_t prev_doc = span.valid ? span.doc_id : 0;
-    if ((rc = doc_of(s, pid, &span))) return rc;
-    hit.doc_id = span.doc_id;
-    if (have_best && span.doc_id != prev_doc) {
-      if ((rc = push(s, &best))) return rc;
-      have_best = 0;
-    }
-    if (!have_best || hit.score > best.score) best = hit;
-    have_best = 1;
+    sg_scored hit = {sg_score_passage(&s->plan, &s->params, dl, NULL), pid, 0};
+    rc = consider(s, &w, &hit);
   }
-  return have_best ? push(s, &best) : SEOGO_OK;
+  double factor = sg_plan_settle_df(&s->plan);
+  if (!rc && keeping) rc = score_kept(s, &k, &w);
+  if (!rc && w.have_best) rc = push(s, &w.best);
+  keeper_free(&k);
+  for (size_t i = 0; !rc && i < s->top.n; i++) s->top.heap[i].score *= factor;
+  return rc;
 }
 
 /* ---- results -------------------------------------------------------------------------- */

@@ -156,6 +156,7 @@ typedef struct sg_unit {
   uint64_t df;      /* passages where it occurs */
   double idf;
   int from_term;    /* df is the single term's df from its record */
+  int df_deferred;  /* df is counted by the main pass itself (see sg_plan_settle_df) */
   int grouped;      /* a phrase or NEAR group (gets the phrase boost) */
   /* per passage, filled by sg_plan_collect */
   double tf;
@@ -190,6 +191,7 @@ typedef struct sg_plan {
   sg_pattern *patterns; /* positive pieces, for highlighting */
   size_t npatterns;
   long ngroups;
+  double npassages;  /* N, for idf */
   sg_buf explain;    /* the analyzed tree (always built; cheap) */
 } sg_plan;
 
@@ -204,6 +206,16 @@ void sg_plan_free(sg_plan *plan);
 /* eval.c: computes df and idf of every unit (counting passages for units of several terms). Leaves
  * the matchers rewound. */
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err);
+
+/* Units of several terms that the main pass visits wherever they match (the root, or under ORs
+ * only) are not evaluated twice: sg_plan_prepare marks them df_deferred (idf 1 for now), the
+ * main pass counts them (sg_plan_count_deferred after each sg_plan_collect), and
+ * sg_plan_settle_df sets their idf. It returns the factor by which scores computed during the
+ * pass are to be multiplied when the query is that one unit alone (its idf), else 1: with
+ * several units the pass must keep each passage's tfs and score them afterwards. */
+int sg_plan_has_deferred(const sg_plan *plan);
+void sg_plan_count_deferred(sg_plan *plan);
+double sg_plan_settle_df(sg_plan *plan);
 
 /* Moves the root to the first matching passage >= target; *pid = SG_PID_END at the end. */
 int sg_plan_next(sg_plan *plan, uint32_t target, uint32_t *pid, seogo_error *err);
@@ -249,6 +261,10 @@ double sg_proximity_factor(sg_unit **units, size_t n);
  * the components. */
 double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
                         sg_buf *explain);
+
+/* The same from the units' tf/present and a proximity factor measured before. */
+double sg_score_units(const sg_plan *plan, const sg_rank_params *p, double dl, double proximity,
+                      sg_buf *explain);
 
 typedef struct sg_scored {
   double score;

@@ -2,6 +2,7 @@
  * files and lines, Korean words match across particles and PDF line breaks, operators and
  * filters do what they say, snippets and highlights show the match, and a damaged index is an
  * error, not a crash. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,6 +377,27 @@ static void test_snippets(void) {
   seogo_results_free(r);
 }
 
+static void test_df_counted_in_the_pass(void) {
+  /* the df of a unit of several terms is counted during the search itself when the pass visits
+   * all its passages; the scores must be those of a separate count */
+  seogo_results *alone = search_n("데이터주권", 20);
+  seogo_results *with_or = search_n("데이터주권 OR zyxwvutsrq", 20);
+  seogo_results *with_and = search_n("데이터주권 -zyxwvutsrq", 20); /* counted beforehand */
+  CHECK(seogo_results_count(alone) >= 3);
+  CHECK_EQ_INT(seogo_results_count(alone), seogo_results_count(with_or));
+  CHECK_EQ_INT(seogo_results_count(alone), seogo_results_count(with_and));
+  for (size_t i = 0; i < seogo_results_count(alone); i++) {
+    const seogo_hit *a = seogo_results_hit(alone, i), *o = seogo_results_hit(with_or, i),
+                    *n = seogo_results_hit(with_and, i);
+    CHECK(a->passage_id == o->passage_id && a->passage_id == n->passage_id);
+    CHECK_MSG(fabs(a->score - o->score) < 1e-4 && fabs(a->score - n->score) < 1e-4,
+              "scores %.6f %.6f %.6f", a->score, o->score, n->score);
+  }
+  seogo_results_free(alone);
+  seogo_results_free(with_or);
+  seogo_results_free(with_and);
+}
+
 static void test_explain(void) {
   seogo_search_options o;
   seogo_search_options_init(&o);
@@ -556,6 +578,7 @@ int main(void) {
   RUN(test_near_prefix_syllable);
   RUN(test_grouping_limit_offset);
   RUN(test_snippets);
+  RUN(test_df_counted_in_the_pass);
   RUN(test_explain);
   RUN(test_errors);
   RUN(test_postings_cursor_skips_blocks);
