@@ -61,7 +61,9 @@ int sg_prepared_begin(seogo_prepared *p, const char *name, const char *file_path
 static const char *shown(const seogo_prepared *p) { return p->file_path ? p->file_path : p->name; }
 
 int sg_prepared_stat(seogo_prepared *p, int *fd, seogo_error *err) {
-  *fd = open(p->file_path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: opening a FIFO for reading would wait for a writer forever; fstat below
+   * refuses it, and reads of a regular file ignore the flag. */
+  *fd = open(p->file_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (*fd < 0) return sg_fail(err, SEOGO_EIO, "%s: %s", p->file_path, strerror(errno));
   struct stat st;
   if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
