@@ -28,7 +28,31 @@ static inline int32_t sg_syllable_at(const unsigned char *p, const unsigned char
 
 /* Decodes the well-formed UTF-8 character at p (n > 0 bytes available) into *cp; returns its
  * length, or 0 when the bytes there are not a well-formed character. */
-size_t sg_utf8_decode(const unsigned char *p, size_t n, int32_t *cp);
+static inline size_t sg_utf8_decode(const unsigned char *p, size_t n, int32_t *cp) {
+  unsigned c = p[0];
+  if (c < 0x80) {
+    *cp = (int32_t)c;
+    return 1;
+  }
+  if (c < 0xC2 || c > 0xF4) return 0;
+  if (c < 0xE0) {
+    if (n < 2 || (p[1] & 0xC0) != 0x80) return 0;
+    *cp = (int32_t)(((c & 0x1Fu) << 6) | (p[1] & 0x3Fu));
+    return 2;
+  }
+  if (c < 0xF0) {
+    if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80) return 0;
+    if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F)) return 0;
+    *cp = (int32_t)(((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu));
+    return 3;
+  }
+  if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+    return 0;
+  if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F)) return 0;
+  *cp = (int32_t)(((c & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) | ((p[2] & 0x3Fu) << 6) |
+                  (p[3] & 0x3Fu));
+  return 4;
+}
 
 /* ---- normalize.c / repair.c -------------------------------------------------------------- */
 

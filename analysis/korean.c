@@ -47,8 +47,8 @@ static const suffix SUFFIXES[] = {
 };
 #define NSUFFIXES (sizeof SUFFIXES / sizeof *SUFFIXES)
 
-/* Nouns whose last syllable only looks like a particle: the -도 of degree (의존도) and
- * a few place names. Matched against the last two syllables of the word. */
+/* Nouns whose last syllable only looks like the particle 도: the -도 of degree (의존도), 제도,
+ * 반도 and the like. Matched against the last two syllables of the word. */
 static const char *const WHOLE_TAILS[] = {"존도", "뢰도", "족도", "중도", "반도", "지도", "제도",
                                           "주도", "속도", "정도", "한도", "온도", "강도", "빈도",
                                           "밀도", "태도", "용도", "각도", "수도", "시도"};
@@ -93,7 +93,7 @@ static int strips(const char *w, size_t n, const suffix *s) {
 }
 
 static int whole_tail(const char *w, size_t n) {
-  if (n < 2 * SYLLABLE_BYTES) return 0;
+  if (n < 2 * SYLLABLE_BYTES || !same_syllable(w + n - SYLLABLE_BYTES, "도")) return 0;
   for (size_t i = 0; i < sizeof WHOLE_TAILS / sizeof *WHOLE_TAILS; i++)
     if (same_syllable(w + n - SYLLABLE_BYTES, WHOLE_TAILS[i] + SYLLABLE_BYTES) &&
         same_syllable(w + n - 2 * SYLLABLE_BYTES, WHOLE_TAILS[i]))

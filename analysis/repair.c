@@ -15,7 +15,8 @@ typedef struct line {
   size_t start;       /* N offset of the first byte */
   size_t content_end; /* N offset after the last non-blank byte */
   size_t end;         /* N offset of the '\n' (or the end of N) */
-  uint32_t chars;     /* characters in [start, content_end) */
+  uint32_t chars;     /* characters in [start, content_end), or UINT32_MAX: not counted */
+  uint32_t lead_chars; /* characters of the line before the text starts (SPAN) */
   int32_t first_cp;   /* character at start */
   int32_t last_cp;    /* character before content_end */
 } line;
@@ -31,8 +32,15 @@ static int32_t char_before(const unsigned char *n, size_t end, size_t *at) {
   return cp;
 }
 
-/* Reads the line starting at N offset `start`; false when it is blank. */
-static int read_line(const sg_analysis *r, size_t start, line *l) {
+static uint32_t count_chars(const unsigned char *p, size_t n) {
+  uint32_t chars = 0;
+  for (size_t k = 0; k < n; k++) chars += (p[k] & 0xC0) != 0x80;
+  return chars;
+}
+
+/* Reads the line starting at N offset `start`; false when it is blank. Characters are
+ * counted only `with_chars` (else l->chars is UINT32_MAX, "not counted"). */
+static int read_line(const sg_analysis *r, size_t start, line *l, int with_chars) {
   const unsigned char *n = r->norm.data;
   const unsigned char *nl = memchr(n + start, '\n', r->norm.len - start);
   l->start = start;
@@ -41,9 +49,7 @@ static int read_line(const sg_analysis *r, size_t start, line *l) {
   while (e > start && is_blank(n[e - 1])) e--;
   l->content_end = e;
   if (e == start) return 0;
-  uint32_t chars = 0;
-  for (size_t k = start; k < e; k++) chars += (n[k] & 0xC0) != 0x80;
-  l->chars = chars;
+  l->chars = with_chars ? count_chars(n + start, e - start) : UINT32_MAX;
   if (!sg_utf8_decode(n + start, e - start, &l->first_cp)) l->first_cp = 0xFFFD;
   l->last_cp = char_before(n, e, NULL);
   return 1;
@@ -93,7 +99,7 @@ static void detect_layout(const sg_analysis *r, sg_layout *layout) {
   size_t lines = 0, sentence_ends = 0;
   line l;
   for (size_t start = 0; start < r->norm.len;) {
-    if (read_line(r, start, &l)) {
+    if (read_line(r, start, &l, 1)) {
       lines++;
       hist[l.chars < LENGTH_BUCKETS ? l.chars : LENGTH_BUCKETS - 1]++;
       sentence_ends += ends_sentence(r, &l);
@@ -158,18 +164,24 @@ static int remove_range(compactor *c, size_t a, size_t b, int space) {
   return SEOGO_OK;
 }
 
+/* Whether line a is not short: a heading or a paragraph's last line never joins the next. */
+static int long_enough(const sg_analysis *r, const sg_layout *layout, const line *a) {
+  uint32_t chars = a->chars;
+  if (chars == UINT32_MAX) chars = count_chars(r->norm.data + a->start, a->content_end - a->start);
+  return (uint64_t)chars + a->lead_chars >= layout->short_line;
+}
+
 /* Decides the break between line a and the next non-blank line b. */
 static int repair_break(compactor *c, const sg_layout *layout, const line *a, const line *b) {
   int trailing_blank = a->content_end < a->end;
   int leading_blank = is_blank(c->r->norm.data[b->start]);
-  int long_enough = a->chars >= layout->short_line;
-  if (!trailing_blank && !leading_blank && long_enough && sg_is_hangul_syllable(a->last_cp) &&
-      sg_is_hangul_syllable(b->first_cp))
+  if (!trailing_blank && !leading_blank && sg_is_hangul_syllable(a->last_cp) &&
+      sg_is_hangul_syllable(b->first_cp) && long_enough(c->r, layout, a))
     return remove_range(c, a->end, b->start, 0);
   if (!trailing_blank && !leading_blank && ends_hyphenated(c->r, a) &&
       is_lowercase_letter(b->first_cp))
     return remove_range(c, a->content_end - 1, b->start, 0);
-  if (layout->pdf_like && long_enough && !ends_sentence(c->r, a))
+  if (layout->pdf_like && !ends_sentence(c->r, a) && long_enough(c->r, layout, a))
     return remove_range(c, a->end, b->start, !trailing_blank && !leading_blank);
   return SEOGO_OK;
 }
@@ -180,8 +192,8 @@ int sg_repair_lines(sg_analysis *r, int mode) {
   line prev, cur;
   int have_prev = 0, rc = SEOGO_OK;
   for (size_t start = 0; !rc && start < r->norm.len; start = cur.end + 1) {
-    if (!read_line(r, start, &cur)) continue;
-    if (start == 0 && mode == SG_ANALYZE_SPAN) cur.chars += r->span_lead_chars;
+    if (!read_line(r, start, &cur, 0)) continue;
+    cur.lead_chars = start == 0 && mode == SG_ANALYZE_SPAN ? r->span_lead_chars : 0;
     if (have_prev) rc = repair_break(&c, &r->layout, &prev, &cur);
     prev = cur;
     have_prev = 1;

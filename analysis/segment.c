@@ -135,33 +135,68 @@ static int is_syllable(const unsigned char *p, const unsigned char *end) {
   return sg_syllable_at(p, end) != 0;
 }
 
-/* Scans the stretch of non-space bytes at p; returns its end and whether ICU is needed. */
-static const unsigned char *scan_stretch(const unsigned char *p, const unsigned char *end,
-                                         int *needs_icu) {
+/* What one scan of a stretch found: where it ends, whether ICU is needed, and its words. */
+#define STRETCH_WORDS 32
+typedef struct stretch {
+  const unsigned char *end;
+  int needs_icu;
+  size_t nwords; /* more than STRETCH_WORDS: the words are found again when emitted */
+  const unsigned char *word[STRETCH_WORDS][2];
+  unsigned char kind[STRETCH_WORDS];
+} stretch;
+
+static void add_word(stretch *st, const unsigned char *a, const unsigned char *b, int kind) {
+  if (st->nwords < STRETCH_WORDS) {
+    st->word[st->nwords][0] = a;
+    st->word[st->nwords][1] = b;
+    st->kind[st->nwords] = (unsigned char)kind;
+  }
+  st->nwords++;
+}
+
+/* Whether the punctuation character at p (n bytes) makes the stretch a matter for ICU. */
+static int punct_needs_icu(const unsigned char *start, const unsigned char *p, size_t n,
+                           const unsigned char *end) {
+  int joined = p > start && is_alnum(p[-1]) && p + n < end && is_alnum(p[n]);
+  unsigned c = *p;
+  if (c < 0x80) {
+    if (c == '@' || c == '_' || c < 0x20 || c == 0x7F) return 1; /* @me and __ are words */
+    return may_join((unsigned char)c) && joined;
+  }
+  unsigned cp = n == 2 ? ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu)
+              : n == 3 ? ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu)
+                       : 0;
+  if (is_joining_punct(cp)) return joined;
+  return !is_breaking_punct(cp);
+}
+
+/* Scans the stretch of non-space bytes at p, finding its words on the way. */
+static void scan_stretch(const unsigned char *p, const unsigned char *end, stretch *st) {
   const unsigned char *start = p;
-  int icu = 0;
+  st->needs_icu = 0;
+  st->nwords = 0;
   while (p < end && !is_space(*p)) {
-    unsigned char c = *p;
-    if (c >= 0x80) {
-      size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-      if (!is_syllable(p, end)) {
-        unsigned cp = n == 2 ? ((c & 0x1Fu) << 6) | (p[1] & 0x3Fu)
-                    : n == 3 ? ((c & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu)
-                             : 0;
-        if (is_joining_punct(cp))
-          icu |= p > start && is_alnum(p[-1]) && p + n < end && is_alnum(p[n]);
-        else if (!is_breaking_punct(cp))
-          icu = 1;
+    const unsigned char *w = p;
+    if (is_syllable(p, end)) {
+      do p += 3;
+      while (p < end && is_syllable(p, end));
+      add_word(st, w, p, SG_WORD_LETTER);
+    } else if (is_alnum(*p)) {
+      int letters = 0;
+      for (; p < end && is_alnum(*p); p++) letters |= *p > '9';
+      add_word(st, w, p, letters ? SG_WORD_LETTER : SG_WORD_NUMBER);
+    } else {
+      size_t n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : *p >= 0xC0 ? 2 : 1;
+      if (n > (size_t)(end - p)) n = (size_t)(end - p);
+      if (punct_needs_icu(start, p, n, end)) {
+        st->needs_icu = 1;
+        while (p < end && !is_space(*p)) p++;
+        break;
       }
       p += n;
-      continue;
     }
-    if (c == '@' || c == '_' || c < 0x20 || c == 0x7F) icu = 1; /* @me and __ are words */
-    else if (may_join(c)) icu |= p > start && is_alnum(p[-1]) && p + 1 < end && is_alnum(p[1]);
-    p++;
   }
-  *needs_icu = icu;
-  return p > end ? end : p;
+  st->end = p;
 }
 
 /* Emits the words of a stretch that needs no ICU. */
@@ -192,8 +227,14 @@ int sg_segment_words(sg_segmenter *s, const char *text, size_t len, sg_word_fn f
   const unsigned char *region = NULL, *region_end = NULL;
   while (1) {
     while (p < end && is_space(*p)) p++;
-    int needs_icu = 0;
-    const unsigned char *stretch_end = p < end ? scan_stretch(p, end, &needs_icu) : p;
+    stretch st; /* no initializer: zeroing its word table per stretch would cost more than
+                   finding the words */
+    st.end = p;
+    st.needs_icu = 0;
+    st.nwords = 0;
+    if (p < end) scan_stretch(p, end, &st);
+    int needs_icu = st.needs_icu;
+    const unsigned char *stretch_end = st.end;
     int far = region && (p == end || (size_t)(p - region_end) > NEAR_BYTES ||
                          (needs_icu && (size_t)(stretch_end - region) > REGION_MAX));
     if (far) { /* hand the region to ICU, then take up the text after it again */
@@ -209,7 +250,9 @@ int sg_segment_words(sg_segmenter *s, const char *text, size_t len, sg_word_fn f
       if (!region) region = p;
       region_end = stretch_end;
     } else if (!region) {
-      int rc = simple_words(t, p, stretch_end, fn, ctx);
+      int rc = st.nwords > STRETCH_WORDS ? simple_words(t, p, stretch_end, fn, ctx) : SEOGO_OK;
+      for (size_t i = 0; !rc && st.nwords <= STRETCH_WORDS && i < st.nwords; i++)
+        rc = fn(ctx, (size_t)(st.word[i][0] - t), (size_t)(st.word[i][1] - t), st.kind[i]);
       if (rc) return rc;
     }
     p = stretch_end;
