@@ -1,0 +1,66 @@
+# reliability.sh - helpers shared by the reliability tests (test_badinput.sh, test_badindex.sh,
+# test_fulldisk.sh, test_crash.sh, test_concurrency.sh); sourced, never run by ctest itself.
+# Each test prints "ok - ..." / "FAIL - ..." lines and ends with "N passed, N failed".
+
+src=${SEOGO_SOURCE_DIR:?SEOGO_SOURCE_DIR not set}
+build=${SEOGO_BUILD_DIR:?SEOGO_BUILD_DIR not set}
+index_bin=$build/seogo-index
+search_bin=$build/seogo-search
+passed=0 failed=0
+
+# rel_tmpdir NAME: a fresh temporary directory in $tmp, removed at exit. Tests that start
+# background processes add their own cleanup through rel_on_exit.
+rel_exit_hooks=()
+rel_on_exit() { rel_exit_hooks+=("$1"); }
+rel_cleanup() {
+  local h
+  for h in "${rel_exit_hooks[@]}"; do eval "$h"; done
+  rm -rf "$tmp"
+}
+rel_tmpdir() {
+  tmp=$(mktemp -d "/tmp/seogo-$1-XXXXXX")
+  trap rel_cleanup EXIT
+}
+
+ok() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL - $1"; failed=$((failed + 1)); }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+
+# show FILE...: indented excerpt of files, for failure reports
+show() { local f; for f in "$@"; do [ -s "$f" ] && cut -c1-240 "$f" | sed 's/^/    | /' | head -25; done; return 0; }
+
+# crashed STATUS ERRFILE: whether a program died (a signal, or a sanitizer report) instead of
+# exiting with one of its own statuses (0, 1, 2 and 130 for seogo-index's interruption).
+crashed() {
+  local status=$1 errfile=$2
+  [ "$status" -gt 2 ] && [ "$status" -ne 130 ] && return 0
+  grep -qE 'Sanitizer|runtime error:|Assertion .* failed|mdb_assert' "$errfile" 2>/dev/null
+}
+
+# expect WHAT STATUS PATTERN COMMAND...: runs COMMAND (stdout to $tmp/out, stderr to $tmp/err),
+# passes when it exits with STATUS, did not crash, and its stderr matches the extended regular
+# expression PATTERN ("" for no check).
+expect() {
+  local what=$1 want=$2 pattern=$3 status
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  status=$?
+  if crashed "$status" "$tmp/err"; then
+    fail "$what: crashed (exit status $status)"; show "$tmp/err"
+  elif [ "$status" -ne "$want" ]; then
+    fail "$what: exit status $status, expected $want"; show "$tmp/err" "$tmp/out"
+  elif [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/err"; then
+    fail "$what: no message matching /$pattern/"; show "$tmp/err"
+  else
+    ok "$what"
+  fi
+}
+
+# doc_count INDEX: the number of documents --stats reports (empty on failure)
+doc_count() { "$index_bin" -d "$1" --stats 2>/dev/null | sed -n 's/^documents *//p'; }
+
+# hit_paths INDEX QUERY: the distinct document paths of the query's hits, sorted
+hit_paths() {
+  "$search_bin" -d "$1" --json -n 100000 -- "$2" 2>/dev/null |
+    sed -n 's/^{"file":"\([^"]*\)".*/\1/p' | sort -u
+}
