@@ -3,11 +3,14 @@
  * Pipeline (each stage in its own file):
  *   normalize.c  original UTF-8 -> normalized text N with a map back to original byte offsets:
  *                invalid UTF-8 replaced by U+FFFD, NFKC (utf8proc), NFD Hangul composed,
- *                default-ignorables (soft hyphen, ZWSP, BOM, ...) removed, full-width folded,
- *                and PDF line breaks repaired (see "Line repair" below). Case is kept in N so
- *                that ICU sentence rules still see capitals; terms are case-folded later.
+ *                default-ignorables (soft hyphen, ZWSP, BOM, ...) removed, full-width folded.
+ *                Case is kept in N so that ICU sentence rules still see capitals; terms are
+ *                case-folded later.
+ *   repair.c     layout detection and PDF line repair on N (see "Line repair" below).
  *   segment.c    ICU word and sentence break iteration over N (UText over UTF-8, no copy to
- *                UTF-16).
+ *                UTF-16); stretches where ICU's answer is certain (Hangul syllables, ASCII
+ *                letters and digits, always-breaking punctuation) skip ICU and give the same
+ *                words.
  *   korean.c     Hangul runs -> syllable bigrams (single syllable for one-syllable words), the
  *                particle/ending stripper that marks a word's stem end, query-side stripping.
  *   english.c    Latin words -> case-folded Snowball English stems; U.S. -> us; numbers.
@@ -22,12 +25,15 @@
  *   - a line ending in a Hangul syllable with no trailing whitespace, followed (after any blank
  *     lines) by a line starting with a Hangul syllable, continues the same word: the break is
  *     removed (전 / 략 -> 전략). Guard: the line must not be short relative to the document's
- *     long lines (a heading such as "국문요약" is not a wrapped line).
+ *     long lines (a heading such as "국문요약" is not a wrapped line): layout.short_line is
+ *     half the 90th-percentile line length. An ordinary article (8 or more lines, not PDF-like)
+ *     has no wrapped lines at all; its short_line is 65535, so nothing there joins mid-word.
  *   - a Latin word hyphenated at a line end (infra- / structure) is joined and the hyphen
  *     dropped when the next line starts with a lowercase letter.
  *   - in documents laid out like PDF extraction (short physical lines), any other break between
- *     non-empty lines that does not end a sentence becomes a single space, so sentences (and
- *     passages) continue across physical lines.
+ *     non-empty lines that does not end a sentence (and does not follow a short line, such as
+ *     a heading) becomes a single space, so sentences (and passages) continue across physical
+ *     lines.
  *   Line numbers always refer to the original text.
  */
 #ifndef SEOGO_ANALYZER_H
@@ -83,7 +89,8 @@ typedef struct sg_analysis {
   sg_buf terms;           /* term bytes */
   sg_join *joins;
   size_t njoins, joins_cap;
-  uint32_t *sentence_ends; /* N offsets where a sentence ends (ascending, last = norm.len) */
+  uint32_t *sentence_ends; /* N offsets where a sentence ends (ascending, last = norm.len);
+                              DOCUMENT mode only. Blank lines belong to the sentence before */
   size_t nsentences, sentences_cap;
   uint32_t *line_starts;  /* original offsets where each line starts; line_starts[0] = 0 */
   size_t nlines, lines_cap;
