@@ -1,5 +1,5 @@
 /* query.c - the query language: lexer and recursive-descent parser from query text to a tree
- * of raw words and operators (analysis of the words happens later, in eval.c). */
+ * of raw words and operators (analysis of the words happens later, in plan.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
