@@ -296,6 +296,9 @@ typedef struct sg_snippet {
 void sg_snippet_init(sg_snippet *s);
 void sg_snippet_free(sg_snippet *s);
 
+/* Characters on the line of doc_text[start] before it (r->span_lead_chars for a SPAN). */
+uint32_t sg_snippet_lead_chars(const char *doc_text, uint32_t start);
+
 /* Builds the snippet of passage p of a document (its stored text and layout) for the query's
  * patterns: about `chars` characters around the best cluster of matches, line repairs applied,
  * highlight ranges in bytes of the snippet text. */

@@ -323,12 +323,13 @@ static int add_range(sg_snippet *s, uint32_t start, uint32_t end) {
   return 0;
 }
 
-/* Copies span[ws, we) into the snippet: removed line breaks skipped (or one space), whitespace
+/* Copies span[ws, we) into the snippet: removed line breaks skipped (or one space), dropped
+ * invisible characters skipped, whitespace
  * runs shown as one space, invalid UTF-8 as U+FFFD; highlight ranges follow the copied bytes. */
 static int copy_window(const sg_analysis *an, const char *span, size_t ws, size_t we,
                        const matches *ms, sg_snippet *s) {
   copier c = {.out = &s->text};
-  size_t j = 0, h = 0;
+  size_t j = 0, d = 0, h = 0;
   int open = 0;
   uint32_t open_at = 0;
   while (h < ms->n && ms->m[h].end <= ws) h++;
@@ -343,6 +344,12 @@ static int copy_window(const sg_analysis *an, const char *span, size_t ws, size_
     if (j < an->njoins && an->joins[j].start <= i) {
       if (an->joins[j].space) c.pending_space = 1;
       i = an->joins[j].end;
+      continue;
+    }
+    /* invisible characters normalization dropped (soft hyphens, zero-width spaces) */
+    while (d < an->ndrops && an->drops[d].end <= i) d++;
+    if (d < an->ndrops && an->drops[d].start <= i) {
+      i = an->drops[d].end;
       continue;
     }
     unsigned char b = (unsigned char)span[i];
@@ -388,6 +395,20 @@ static int finish_text(sg_snippet *s, int cut_start, int cut_end) {
   return 0;
 }
 
+/* Characters on the passage's first line before it starts, so that line repair judges that line
+ * by its whole length as indexing did; a line longer than any short-line threshold is long. */
+#define LEAD_SCAN_MAX 65536
+
+uint32_t sg_snippet_lead_chars(const char *doc_text, uint32_t start) {
+  uint32_t chars = 0;
+  for (uint32_t i = start, scanned = 0; i > 0 && scanned < LEAD_SCAN_MAX; i--, scanned++) {
+    unsigned char b = (unsigned char)doc_text[i - 1];
+    if (b == '\n') break;
+    chars += (b & 0xC0) != 0x80;
+  }
+  return chars;
+}
+
 int sg_snippet_make(sg_analyzer *a, const char *doc_text, size_t doc_len, const sg_doc *d,
                     const sg_passage *p, const sg_pattern *patterns, size_t npatterns,
                     uint32_t chars, sg_snippet *out, seogo_error *err) {
@@ -401,6 +422,7 @@ int sg_snippet_make(sg_analyzer *a, const char *doc_text, size_t doc_len, const 
   sg_analysis_init(&an);
   an.layout.pdf_like = d->pdf_like;
   an.layout.short_line = (uint16_t)(d->short_line > UINT16_MAX ? UINT16_MAX : d->short_line);
+  an.span_lead_chars = sg_snippet_lead_chars(doc_text, p->start);
   matches ms = {0};
   uint32_t nchars = 0, *ci = NULL;
   int rc = sg_analyze(a, span, n, SG_ANALYZE_SPAN, &an, err);

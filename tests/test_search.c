@@ -342,6 +342,53 @@ static void test_grouping_limit_offset(void) {
   seogo_results_free(page);
 }
 
+/* Re-analyzing a passage alone (as snippets do) repairs its PDF line breaks exactly as the
+ * analysis of the whole document did, for every passage of 002. */
+static void test_passages_repair_like_their_document(void) {
+  seogo_document info;
+  CHECK_EQ_INT(seogo_document_info(ix, F002, &info, NULL), SEOGO_OK);
+  sg_reader r;
+  CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
+  sg_doc d;
+  const char *text;
+  size_t len;
+  CHECK_EQ_INT(sg_reader_doc(&r, (uint32_t)info.doc_id, &d, NULL), SEOGO_OK);
+  CHECK_EQ_INT(sg_reader_text(&r, (uint32_t)info.doc_id, &text, &len, NULL), SEOGO_OK);
+  CHECK(d.pdf_like);
+  sg_analyzer *a;
+  CHECK_EQ_INT(sg_analyzer_new(&a, NULL), SEOGO_OK);
+  sg_analysis whole, part;
+  sg_analysis_init(&whole);
+  sg_analysis_init(&part);
+  CHECK_EQ_INT(sg_analyze(a, text, len, SG_ANALYZE_DOCUMENT, &whole, NULL), SEOGO_OK);
+  size_t differ = 0, joins = 0, j = 0;
+  for (uint32_t pid = d.first_pid; pid < d.first_pid + d.npassages; pid++) {
+    sg_passage p;
+    if (sg_reader_passage(&r, pid, &p, NULL) != SEOGO_OK) continue;
+    part.layout.pdf_like = d.pdf_like;
+    part.layout.short_line = (uint16_t)d.short_line;
+    part.span_lead_chars = sg_snippet_lead_chars(text, p.start);
+    CHECK_EQ_INT(sg_analyze(a, text + p.start, p.end - p.start, SG_ANALYZE_SPAN, &part, NULL),
+                 SEOGO_OK);
+    while (j < whole.njoins && whole.joins[j].start < p.start) j++;
+    size_t k = j, n = 0;
+    for (; k < whole.njoins && whole.joins[k].end <= p.end; k++, n++) {
+      const sg_join *w = &whole.joins[k], *s = n < part.njoins ? &part.joins[n] : NULL;
+      if (!s || s->start + p.start != w->start || s->end + p.start != w->end ||
+          s->space != w->space)
+        differ++;
+    }
+    if (n != part.njoins) differ++;
+    joins += n;
+  }
+  CHECK(joins > 100);
+  CHECK_MSG(differ == 0, "%zu passages repair differently alone", differ);
+  sg_analysis_free(&whole);
+  sg_analysis_free(&part);
+  sg_analyzer_free(a);
+  sg_reader_end(&r);
+}
+
 static void test_snippets(void) {
   seogo_results *r = search_n("소버린 AI", 10);
   for (size_t i = 0; i < seogo_results_count(r); i++) {
@@ -577,6 +624,7 @@ int main(void) {
   RUN(test_file_filter);
   RUN(test_near_prefix_syllable);
   RUN(test_grouping_limit_offset);
+  RUN(test_passages_repair_like_their_document);
   RUN(test_snippets);
   RUN(test_df_counted_in_the_pass);
   RUN(test_explain);
