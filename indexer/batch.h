@@ -19,7 +19,8 @@ typedef struct sg_strkey {
 } sg_strkey;
 
 typedef struct sg_strmap {
-  uint32_t *slots; /* index + 1; 0 = empty */
+  uint64_t *slots; /* hash << 32 | (index + 1); 0 = empty: a probe reads only this array
+                      until the hash matches */
   size_t nslots;
   sg_strkey *keys;
   size_t count, cap;

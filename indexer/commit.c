@@ -371,31 +371,32 @@ static int last_block(sg_writer *w, MDB_txn *txn, const char *term, size_t len,
 static int unpack_buffered(sg_writer *w, const sg_term_postings *tp, run *r, uint32_t *df,
                            uint64_t *cf) {
   const unsigned char *p = tp->list.data, *end = p + tp->list.len;
+  /* each posting and each position takes at least a byte of the list */
+  if (sg_grow_array(&r->pids, &r->pids_cap, r->n + tp->count + 1, sizeof *r->pids) ||
+      sg_grow_array(&r->starts, &r->starts_cap, r->n + tp->count + 2, sizeof *r->starts) ||
+      sg_grow_array(&r->pos, &r->pos_cap, r->npos + tp->list.len + 1, sizeof *r->pos))
+    return -1;
   uint64_t pid = 0;
-  uint32_t pos[SG_MAX_POSITIONS > 4096 ? 4096 : SG_MAX_POSITIONS];
   *df = 0;
   *cf = 0;
   while (p < end) {
     uint64_t delta, tf, v;
-    sg_varint_decode(&p, end, &delta);
-    sg_varint_decode(&p, end, &tf);
+    if (sg_varint_decode(&p, end, &delta) || sg_varint_decode(&p, end, &tf)) return -1;
     pid += delta;
-    uint32_t *at = tf <= sizeof pos / sizeof pos[0] ? pos : malloc(tf * sizeof *at);
-    if (!at) return -1;
-    uint32_t abs = 0;
+    int keep = !w->ndead || !sg_batch_is_dead(w, (uint32_t)pid);
+    uint32_t *at = r->pos + r->npos, abs = 0;
     for (uint64_t j = 0; j < tf; j++) {
-      sg_varint_decode(&p, end, &v);
+      if (sg_varint_decode(&p, end, &v)) return -1;
       abs += (uint32_t)(v >> 2);
       at[j] = abs << 2 | (uint32_t)(v & 3);
     }
-    int rc = 0;
-    if (!w->ndead || !sg_batch_is_dead(w, (uint32_t)pid)) {
-      rc = run_push(r, (uint32_t)pid, at, (size_t)tf);
-      (*df)++;
-      *cf += tf;
-    }
-    if (at != pos) free(at);
-    if (rc) return -1;
+    if (!keep) continue;
+    r->starts[r->n] = (uint32_t)r->npos;
+    r->pids[r->n++] = (uint32_t)pid;
+    r->npos += tf;
+    r->starts[r->n] = (uint32_t)r->npos;
+    (*df)++;
+    *cf += tf;
   }
   return 0;
 }

@@ -55,17 +55,39 @@ typedef struct utf8_census {
   size_t first_invalid_at;
 } utf8_census;
 
+/* Whether the 8 bytes of x are all printable ASCII (0x20-0x7e): the common case, skipped a
+ * word at a time. */
+static inline int printable_ascii8(uint64_t x) {
+  const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+  uint64_t below_space = (x - 0x20 * ones) & ~x & highs;
+  uint64_t y = x ^ (0x7f * ones); /* a DEL byte becomes zero */
+  uint64_t del = (y - ones) & ~y & highs;
+  return !((x & highs) | below_space | del);
+}
+
 static void census_utf8(const unsigned char *p, size_t len, utf8_census *c) {
   memset(c, 0, sizeof *c);
   const unsigned char *end = p + len, *q = p;
   while (q < end) {
     unsigned b = *q;
     if (b < 0x80) {
+      uint64_t x;
+      if (end - q >= 8 && (memcpy(&x, q, 8), printable_ascii8(x))) {
+        q += 8;
+        continue;
+      }
       if (b == 0) c->nuls++;
       else if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != '\v' &&
                 b != 0x1b) || b == 0x7f)
         c->controls++;
       q++;
+      continue;
+    }
+    /* Hangul and most CJK: three bytes, lead E1-EC or EE-EF */
+    if (end - q >= 3 && (b & 0xf0) == 0xe0 && b != 0xe0 && b != 0xed && (q[1] & 0xc0) == 0x80 &&
+        (q[2] & 0xc0) == 0x80) {
+      c->multibyte++;
+      q += 3;
       continue;
     }
     size_t n = utf8_valid_len(q, end);

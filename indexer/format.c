@@ -340,6 +340,15 @@ fail:
   return rc;
 }
 
+static inline unsigned char *put_varint(unsigned char *q, uint64_t v) {
+  while (v >= 0x80) {
+    *q++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *q++ = (unsigned char)v;
+  return q;
+}
+
 int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_t *pids,
                     const uint32_t *pos_start, const uint32_t *positions) {
   sg_buf_clear(out);
@@ -350,21 +359,24 @@ int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_
     if (tf == 0 || (i > 0 && pids[i] <= pids[i - 1])) return -1;
     if (tf > max_tf) max_tf = tf;
   }
-  if (sg_buf_put_varint(out, count) || sg_buf_put_varint(out, pids[count - 1] - key_pid) ||
-      sg_buf_put_varint(out, max_tf))
-    return -1;
-  for (uint32_t i = 0; i < count; i++)
-    if (sg_buf_put_varint(out, pids[i] - (i ? pids[i - 1] : key_pid))) return -1;
-  for (uint32_t i = 0; i < count; i++)
-    if (sg_buf_put_varint(out, pos_start[i + 1] - pos_start[i])) return -1;
+  size_t npos = pos_start[count] - pos_start[0];
+  /* positions are below 2^16 and flags two bits: at most 3 bytes each; the rest 5 */
+  if (sg_buf_reserve(out, 5 * (3 + 2 * (size_t)count) + 3 * npos)) return -1;
+  unsigned char *q = out->data;
+  q = put_varint(q, count);
+  q = put_varint(q, pids[count - 1] - key_pid);
+  q = put_varint(q, max_tf);
+  for (uint32_t i = 0; i < count; i++) q = put_varint(q, pids[i] - (i ? pids[i - 1] : key_pid));
+  for (uint32_t i = 0; i < count; i++) q = put_varint(q, pos_start[i + 1] - pos_start[i]);
   for (uint32_t i = 0; i < count; i++) {
     uint32_t prev = 0;
     for (uint32_t j = pos_start[i]; j < pos_start[i + 1]; j++) {
       uint32_t pos = positions[j] >> 2;
-      if (pos < prev) return -1;
-      if (sg_buf_put_varint(out, (uint64_t)(pos - prev) << 2 | (positions[j] & 3))) return -1;
+      if (pos < prev || pos >= SG_MAX_POSITIONS) return -1;
+      q = put_varint(q, (uint64_t)(pos - prev) << 2 | (positions[j] & 3));
       prev = pos;
     }
   }
+  out->len = (size_t)(q - out->data);
   return 0;
 }

@@ -149,19 +149,19 @@ static inline int put_varint(sg_buf *b, uint64_t v) {
  * used as a counter here). */
 static int intern_tokens(seogo_prepared *p) {
   const sg_analysis *r = &p->analysis;
-  if (sg_grow_array(&p->tok_term, &p->tok_cap, r->ntokens + 1, sizeof *p->tok_term)) return -1;
+  /* a document has at most as many distinct terms as tokens */
+  if (sg_grow_array(&p->tok_term, &p->tok_cap, r->ntokens + 1, sizeof *p->tok_term) ||
+      sg_grow_array(&p->dterms, &p->dterms_cap, r->ntokens + 1, sizeof *p->dterms))
+    return -1;
   for (size_t t = 0; t < r->ntokens; t++) p->tok_term[t] = UINT32_MAX;
   for (size_t i = 0; i < p->spans.count; i++) {
     const sg_span *s = &p->spans.items[i];
     for (uint32_t t = s->tok_start; t < s->tok_end; t++) {
       const sg_token *tok = &r->tokens[t];
-      const char *term = sg_token_term(r, tok);
-      if (!tok->term_len || memchr(term, 0, tok->term_len) ||
-          tok->pos - s->pos_base >= SG_MAX_POSITIONS)
-        continue;
+      /* terms never hold 0x00: sg_text_decode refuses text with NUL bytes as binary */
+      if (!tok->term_len || tok->pos - s->pos_base >= SG_MAX_POSITIONS) continue;
       size_t before = p->terms.count;
-      if (sg_grow_array(&p->dterms, &p->dterms_cap, before + 1, sizeof *p->dterms)) return -1;
-      long k = sg_strmap_intern(&p->terms, term, tok->term_len);
+      long k = sg_strmap_intern(&p->terms, sg_token_term(r, tok), tok->term_len);
       if (k < 0) return -1;
       if (p->terms.count > before) memset(&p->dterms[k], 0, sizeof p->dterms[k]);
       p->dterms[k].count++;

@@ -25,25 +25,32 @@ uint32_t sg_strmap_hash(const void *key, size_t len) {
   return (uint32_t)h;
 }
 
+/* Terms are a few bytes: a loop beats a call to memcmp. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (a[i] != b[i]) return 0;
+  return 1;
+}
+
 long sg_strmap_find(const sg_strmap *m, const void *key, size_t len, uint32_t h) {
   if (!m->nslots) return -1;
   for (size_t s = h & (m->nslots - 1);; s = (s + 1) & (m->nslots - 1)) {
-    uint32_t v = m->slots[s];
+    uint64_t v = m->slots[s];
     if (!v) return -1;
-    const sg_strkey *k = &m->keys[v - 1];
-    if (k->hash == h && k->len == len && !memcmp(m->bytes.data + k->off, key, len))
-      return (long)v - 1;
+    if ((uint32_t)(v >> 32) != h) continue;
+    const sg_strkey *k = &m->keys[(uint32_t)v - 1];
+    if (k->len == len && same_bytes(m->bytes.data + k->off, key, len)) return (long)(uint32_t)v - 1;
   }
 }
 
 static int rehash(sg_strmap *m) {
   size_t n = m->nslots ? m->nslots * 2 : 1024;
-  uint32_t *slots = calloc(n, sizeof *slots);
+  uint64_t *slots = calloc(n, sizeof *slots);
   if (!slots) return -1;
   for (size_t i = 0; i < m->count; i++) {
     size_t s = m->keys[i].hash & (n - 1);
     while (slots[s]) s = (s + 1) & (n - 1);
-    slots[s] = (uint32_t)i + 1;
+    slots[s] = (uint64_t)m->keys[i].hash << 32 | (uint32_t)(i + 1);
   }
   free(m->slots);
   m->slots = slots;
@@ -64,7 +71,7 @@ long sg_strmap_intern_hashed(sg_strmap *m, const void *key, size_t len, uint32_t
   m->keys[m->count] = (sg_strkey){(uint32_t)(m->bytes.len - len), (uint32_t)len, h};
   size_t s = h & (m->nslots - 1);
   while (m->slots[s]) s = (s + 1) & (m->nslots - 1);
-  m->slots[s] = (uint32_t)m->count + 1;
+  m->slots[s] = (uint64_t)h << 32 | (uint32_t)(m->count + 1);
   return (long)m->count++;
 }
 
