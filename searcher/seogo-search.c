@@ -23,6 +23,7 @@ static const char USAGE[] =
     "      --count         print only the number of matching passages (documents with --group)\n"
     "      --json          JSON Lines: one object per hit\n"
     "      --explain       show the parsed query, df/idf per word and each hit's score parts\n"
+    "                      (with --json: one {\"explain\": ...} line before the hits)\n"
     "      --k1 X, --b X   BM25 parameters (default 1.2 and 0.75)\n"
     "      --snippet-chars N  snippet length in characters (default 240)\n"
     "      --queries FILE  run one query per line of FILE ('-' for standard input)\n"
@@ -334,14 +335,49 @@ static int add_word(char **query, size_t *len, const char *w) {
   return 0;
 }
 
+/* The flags that take no value; 1 when `a` was one. */
+static int parse_flag(const char *a, config *c) {
+  if (is(a, "--json", NULL)) c->json = 1;
+  else if (is(a, "--group", NULL)) c->opt.group = 1;
+  else if (is(a, "--count", NULL)) c->count = 1;
+  else if (is(a, "--explain", NULL)) c->explain = c->opt.explain = 1;
+  else return 0;
+  return 1;
+}
+
+/* The options that take a value: 1 when `a` was one (and its value was good), 0 when `a` is
+ * no such option, -1 after printing why the value is missing or bad. */
+static int parse_valued(const char *a, const char *value, config *c) {
+  static const char *const names[][2] = {{"-d", "--index"}, {"-n", "--limit"},
+                                         {"--offset", NULL},  {"--queries", NULL},
+                                         {"--k1", NULL},      {"--b", NULL},
+                                         {"--snippet-chars", NULL}};
+  size_t k = 0, n = sizeof names / sizeof names[0];
+  while (k < n && !is(a, names[k][0], names[k][1])) k++;
+  if (k == n) return 0;
+  if (!value) {
+    fprintf(stderr, "seogo-search: %s needs a value\n", a);
+    return -1;
+  }
+  int bad = 0;
+  switch (k) {
+  case 0: c->index_path = value; break;
+  case 1: bad = parse_u32(a, value, &c->opt.limit); break;
+  case 2: bad = parse_u32(a, value, &c->opt.offset); break;
+  case 3: c->queries_file = value; break;
+  case 4: bad = parse_double(a, value, &c->opt.k1); break;
+  case 5: bad = parse_double(a, value, &c->opt.b); break;
+  default: bad = parse_u32(a, value, &c->opt.snippet_chars); break;
+  }
+  return bad ? -1 : 1;
+}
+
 /* Options may stand anywhere before "--". After the first query word an unknown "-x" is a
  * query word (NOT x), so "seogo-search 반도체 -중국" works; "--x" is always an option. */
 static int parse_args(int argc, char **argv, config *c, char **query, size_t *qlen) {
   int words = 0, rest = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-    int takes = 1, bad = 0;
     if (rest || a[0] != '-' || a[1] == '\0') {
       if (add_word(query, qlen, a)) return 2;
       words++;
@@ -359,33 +395,21 @@ static int parse_args(int argc, char **argv, config *c, char **query, size_t *ql
       printf("seogo-search %s\n", seogo_version());
       exit(0);
     }
-    if (is(a, "--json", NULL)) c->json = 1, takes = 0;
-    else if (is(a, "--group", NULL)) c->opt.group = 1, takes = 0;
-    else if (is(a, "--count", NULL)) c->count = 1, takes = 0;
-    else if (is(a, "--explain", NULL)) c->explain = c->opt.explain = 1, takes = 0;
-    else if (!value && (is(a, "-d", "--index") || is(a, "-n", "--limit") ||
-                        is(a, "--offset", "--k1") || is(a, "--b", "--queries") ||
-                        is(a, "--snippet-chars", NULL))) {
-      fprintf(stderr, "seogo-search: %s needs a value\n", a);
-      return 2;
-    } else if (is(a, "-d", "--index")) c->index_path = value;
-    else if (is(a, "--queries", NULL)) c->queries_file = value;
-    else if (is(a, "-n", "--limit")) bad = parse_u32(a, value, &c->opt.limit);
-    else if (is(a, "--offset", NULL)) bad = parse_u32(a, value, &c->opt.offset);
-    else if (is(a, "--snippet-chars", NULL)) bad = parse_u32(a, value, &c->opt.snippet_chars);
-    else if (is(a, "--k1", NULL)) bad = parse_double(a, value, &c->opt.k1);
-    else if (is(a, "--b", NULL)) bad = parse_double(a, value, &c->opt.b);
-    else if (words > 0 && a[1] != '-') {
+    if (parse_flag(a, c)) continue;
+    int taken = parse_valued(a, i + 1 < argc ? argv[i + 1] : NULL, c);
+    if (taken < 0) return 2;
+    if (taken) {
+      i++;
+      continue;
+    }
+    if (words > 0 && a[1] != '-') { /* "반도체 -중국": NOT 중국 */
       if (add_word(query, qlen, a)) return 2;
       continue;
-    } else {
-      fprintf(stderr,
-              "seogo-search: unknown option '%s' (put '--' before a query that starts "
-              "with '-'; see --help)\n", a);
-      return 2;
     }
-    if (bad) return 2;
-    if (takes) i++;
+    fprintf(stderr,
+            "seogo-search: unknown option '%s' (put '--' before a query that starts with '-'; "
+            "see --help)\n", a);
+    return 2;
   }
   return 0;
 }
