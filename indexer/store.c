@@ -244,6 +244,31 @@ static int open_dbis(sg_store *s, int create, seogo_error *err) {
   return rc ? sg_store_mdb_error(rc, s->dir, err) : SEOGO_OK;
 }
 
+/* An existing generation's data.mdb must hold every page its meta page counts: LMDB maps the
+ * file and trusts it, so reading a page past a truncated end would kill the process (SIGBUS).
+ * `before_open` checks only that the file is not empty (LMDB would take it for a new one). */
+static int check_data_size(sg_store *s, int before_open, seogo_error *err) {
+  char *path = join_path(s->gen_dir, "data.mdb");
+  if (!path) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  struct stat st;
+  int found = stat(path, &st) == 0;
+  free(path);
+  if (!found) return SEOGO_OK; /* a missing generation is the caller's to judge */
+  uint64_t need = 1;
+  if (!before_open) {
+    MDB_envinfo info;
+    MDB_stat ms;
+    if (mdb_env_info(s->env, &info) || mdb_env_stat(s->env, &ms)) return SEOGO_OK;
+    need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+  }
+  if ((uint64_t)st.st_size >= need) return SEOGO_OK;
+  return sg_fail(err, SEOGO_ECORRUPT,
+                 "index at %s is damaged: %s/data.mdb is %s (%llu bytes); rebuild it with "
+                 "seogo-index --rebuild",
+                 s->dir, s->gen_dir, st.st_size ? "truncated" : "empty",
+                 (unsigned long long)st.st_size);
+}
+
 static int env_open(sg_store *s, int create, seogo_error *err) {
   int rc = mdb_env_create(&s->env);
   if (rc) return sg_store_mdb_error(rc, s->dir, err);
@@ -251,6 +276,7 @@ static int env_open(sg_store *s, int create, seogo_error *err) {
   if (!s->writable) mdb_env_set_mapsize(s->env, SG_READ_MAP_RESERVE);
   else if (create) mdb_env_set_mapsize(s->env, SG_INITIAL_MAP_SIZE);
   unsigned flags = MDB_NOTLS | (s->writable ? 0 : MDB_RDONLY);
+  if (!create && (rc = check_data_size(s, 1, err))) return rc;
   rc = mdb_env_open(s->env, s->gen_dir, flags, 0644);
   if (!s->writable && (rc == EACCES || rc == EROFS)) {
     /* A read-only directory: no writer can be at work in it, so no reader locks are needed. */
@@ -269,6 +295,7 @@ static int env_open(sg_store *s, int create, seogo_error *err) {
                      mdb_strerror(rc));
     return sg_store_mdb_error(rc, s->dir, err);
   }
+  if (!create && (rc = check_data_size(s, 0, err))) return rc;
   /* readers killed while reading leave their slots taken, which keeps old pages from reuse */
   if (s->writable) mdb_reader_check(s->env, NULL);
   MDB_envinfo info;
