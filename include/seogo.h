@@ -115,7 +115,8 @@ typedef struct seogo_search_options {
   int snippets;       /* nonzero: compute a snippet for each returned hit (default 1) */
   uint32_t snippet_chars; /* approximate snippet length in characters (default 240) */
   double k1;          /* BM25 k1 (default 1.2) */
-  double b;           /* BM25 b (default 0.75) */
+  double b;           /* BM25 b (default 0.3: passages are already bounded in length, and
+                         a larger b lets table cells and headings outrank prose) */
   int explain;        /* nonzero: keep a human-readable explanation (seogo_results_explain) */
 } seogo_search_options;
 

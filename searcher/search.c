@@ -23,7 +23,7 @@ void seogo_search_options_init(seogo_search_options *o) {
   o->snippets = 1;
   o->snippet_chars = 240;
   o->k1 = 1.2;
-  o->b = 0.75;
+  o->b = 0.3;
   o->explain = 0;
 }
 

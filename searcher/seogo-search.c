@@ -24,7 +24,7 @@ static const char USAGE[] =
     "      --json          JSON Lines: one object per hit\n"
     "      --explain       show the parsed query, df/idf per word and each hit's score parts\n"
     "                      (with --json: one {\"explain\": ...} line before the hits)\n"
-    "      --k1 X, --b X   BM25 parameters (default 1.2 and 0.75)\n"
+    "      --k1 X, --b X   BM25 parameters (default 1.2 and 0.3)\n"
     "      --snippet-chars N  snippet length in characters (default 240)\n"
     "      --queries FILE  run one query per line of FILE ('-' for standard input)\n"
     "      --              end of options: a query may then begin with '-'\n"
