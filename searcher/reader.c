@@ -170,6 +170,10 @@ static int load_block(sg_postings *p, const MDB_val *k, const MDB_val *v, uint32
     postings_exhausted(p);
     return rc;
   }
+  if (p->block.last_pid >= p->reader->stats.next_passage_id) {
+    postings_exhausted(p);
+    return corrupt(err, "a postings block names passages that were never written");
+  }
   p->loaded = 1;
   p->idx = 0;
   while (p->idx < p->block.count && p->block.pids[p->idx] < target) p->idx++;

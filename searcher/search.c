@@ -218,7 +218,11 @@ static int run(search *s) {
     if ((rc = sg_plan_next(&s->plan, target, &pid, s->err)) || pid == SG_PID_END) break;
     target = pid + 1;
     if ((rc = sg_reader_norm(&s->reader, pid, &dl, s->err))) break;
-    if (dl == 0) continue; /* removed passage */
+    if (dl == 0) { /* the writer removes a passage's postings with it: damage */
+      rc = sg_fail(s->err, SEOGO_ECORRUPT, "index is corrupt: passage %u is in postings but "
+                   "has no length record", (unsigned)pid);
+      break;
+    }
     sg_plan_collect(&s->plan, pid);
     sg_plan_count_deferred(&s->plan);
     if (keeping) {
@@ -310,10 +314,11 @@ static int explain_header(search *s, sg_buf *b) {
     rc = appendf(b, "unit %s: df=%llu idf=%.3f%s\n", u->label, (unsigned long long)u->df,
                  u->idf, u->from_term ? "" : " (df counted)");
     if (!rc && !u->from_term) {
-      rc = sg_buf_append(b, "  terms:", 8);
-      if (!rc) rc = sg_unit_explain_terms(u, &s->reader, &s->params, b, s->err);
-      if (!rc) rc = sg_buf_putc(b, '\n');
-      if (rc > 0) rc = nomem(s->err);
+      if (sg_buf_append(b, "  terms:", 8)) return nomem(s->err);
+      /* a status of its own (a damaged term record is SEOGO_ECORRUPT, not out of memory) */
+      int st = sg_unit_explain_terms(u, &s->reader, &s->params, b, s->err);
+      if (st) return st;
+      rc = sg_buf_putc(b, '\n');
     }
   }
   return rc ? nomem(s->err) : SEOGO_OK;
