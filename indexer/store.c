@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -28,6 +29,9 @@ int sg_store_mdb_error(int rc, const char *what, seogo_error *err) {
     case ENOSPC:
     case EDQUOT:
       return sg_fail(err, SEOGO_EFULL, "%s: the disk is full", what);
+    case EFBIG:
+      return sg_fail(err, SEOGO_EFULL, "%s: the index file has reached the file size limit "
+                     "(ulimit -f)", what);
     case ENOMEM:
       return sg_fail(err, SEOGO_ENOMEM, "%s: out of memory", what);
     case EACCES:
@@ -50,10 +54,29 @@ int sg_store_mdb_error(int rc, const char *what, seogo_error *err) {
 /* Space below this on the index's file system makes an EIO from LMDB a full disk. */
 #define SG_LOW_SPACE ((uint64_t)16 << 20)
 
+/* Whether data.mdb ends within a page or so of the process's file size limit (a write past
+ * it is cut short, which LMDB reports as EIO). */
+static int at_file_size_limit(const sg_store *s) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_FSIZE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  size_t n = strlen(s->gen_dir) + sizeof "/data.mdb";
+  char *path = malloc(n);
+  struct stat st;
+  int near = 0;
+  if (path) {
+    snprintf(path, n, "%s/data.mdb", s->gen_dir);
+    near = stat(path, &st) == 0 && (uint64_t)st.st_size + 65536 >= (uint64_t)rl.rlim_cur;
+  }
+  free(path);
+  return near;
+}
+
 int sg_store_write_error(sg_store *s, int rc, seogo_error *err) {
   struct statvfs fs;
-  if (rc == EIO && statvfs(s->gen_dir, &fs) == 0 &&
-      (uint64_t)fs.f_bavail * fs.f_frsize < SG_LOW_SPACE)
+  if (rc == EIO && at_file_size_limit(s))
+    rc = EFBIG;
+  else if (rc == EIO && statvfs(s->gen_dir, &fs) == 0 &&
+           (uint64_t)fs.f_bavail * fs.f_frsize < SG_LOW_SPACE)
     rc = ENOSPC;
   return sg_store_mdb_error(rc, s->dir, err);
 }
@@ -269,6 +292,26 @@ static int check_data_size(sg_store *s, int before_open, seogo_error *err) {
                  (unsigned long long)st.st_size);
 }
 
+/* LMDB's lock file for its default 126 readers. */
+#define SG_LOCK_FILE_BYTES 8192
+
+/* LMDB sizes a new lock.mdb with ftruncate and writes it through a memory map: on a full disk
+ * that write finds no block and kills the process with SIGBUS. Allocating the file first turns
+ * a full disk into an error. Directories we may not write are left to LMDB's read-only path. */
+static int reserve_lock_file(sg_store *s, seogo_error *err) {
+  size_t n = strlen(s->gen_dir) + sizeof "/lock.mdb";
+  char *path = malloc(n);
+  if (!path) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  snprintf(path, n, "%s/lock.mdb", s->gen_dir);
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int rc = fd < 0 ? 0 : posix_fallocate(fd, 0, SG_LOCK_FILE_BYTES);
+  if (fd >= 0) close(fd);
+  free(path);
+  if (rc == ENOSPC || rc == EDQUOT)
+    return sg_fail(err, SEOGO_EFULL, "%s: the disk is full (no room for its lock file)", s->dir);
+  return SEOGO_OK;
+}
+
 static int env_open(sg_store *s, int create, seogo_error *err) {
   int rc = mdb_env_create(&s->env);
   if (rc) return sg_store_mdb_error(rc, s->dir, err);
@@ -277,6 +320,7 @@ static int env_open(sg_store *s, int create, seogo_error *err) {
   else if (create) mdb_env_set_mapsize(s->env, SG_INITIAL_MAP_SIZE);
   unsigned flags = MDB_NOTLS | (s->writable ? 0 : MDB_RDONLY);
   if (!create && (rc = check_data_size(s, 1, err))) return rc;
+  if ((rc = reserve_lock_file(s, err))) return rc;
   rc = mdb_env_open(s->env, s->gen_dir, flags, 0644);
   if (!s->writable && (rc == EACCES || rc == EROFS)) {
     /* A read-only directory: no writer can be at work in it, so no reader locks are needed. */
