@@ -146,7 +146,14 @@ check "  and holds what an uninterrupted run makes" test "$c" = "$k"
 
 # ---- an index the user may read but not write ---------------------------------------------------
 if [ "$(id -u)" = 0 ] && command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
+  # The build tree may sit where nobody cannot enter (a clone under /root), so nobody runs
+  # copies of the programs from the work directory.
+  mkdir -p "$WORK/bin"
+  cp "$INDEX" "$WORK/bin/seogo-index"
+  [ -x "$SEARCH" ] && cp "$SEARCH" "$WORK/bin/seogo-search"
   chmod -R a+rX "$WORK"
+  INDEX=$WORK/bin/seogo-index
+  SEARCH=$WORK/bin/seogo-search
   out=$(runuser -u nobody -- "$INDEX" --stats 2>&1)
   check "a read-only index can be inspected (as nobody)" has "$out" "^documents *4"
   runuser -u nobody -- "$INDEX" corpus >/dev/null 2>err.txt
