@@ -171,12 +171,24 @@ static int long_enough(const sg_analysis *r, const sg_layout *layout, const line
   return (uint64_t)chars + a->lead_chars >= layout->short_line;
 }
 
+/* Whether line b opens with a Korean list marker such as "가. " or "나) ": a section heading
+ * that follows a heading line ending in Hangul, not the rest of a broken word. 다 is left out:
+ * "다." is far more often the end of a sentence broken before its last syllable. */
+static int starts_list_marker(const sg_analysis *r, const line *b) {
+  if (b->first_cp != 0xAC00 /* 가 */ && b->first_cp != 0xB098 /* 나 */) return 0;
+  const unsigned char *p = r->norm.data + b->start + 3;
+  size_t left = b->content_end - (b->start + 3);
+  /* a span may end right after the marker, so the end of the line counts as a blank */
+  return left >= 1 && (p[0] == '.' || p[0] == ')') && (left == 1 || is_blank(p[1]));
+}
+
 /* Decides the break between line a and the next non-blank line b. */
 static int repair_break(compactor *c, const sg_layout *layout, const line *a, const line *b) {
   int trailing_blank = a->content_end < a->end;
   int leading_blank = is_blank(c->r->norm.data[b->start]);
   if (!trailing_blank && !leading_blank && sg_is_hangul_syllable(a->last_cp) &&
-      sg_is_hangul_syllable(b->first_cp) && long_enough(c->r, layout, a))
+      sg_is_hangul_syllable(b->first_cp) && !starts_list_marker(c->r, b) &&
+      long_enough(c->r, layout, a))
     return remove_range(c, a->end, b->start, 0);
   if (!trailing_blank && !leading_blank && ends_hyphenated(c->r, a) &&
       is_lowercase_letter(b->first_cp))

@@ -413,6 +413,17 @@ static void test_short_text_joins_but_headings_do_not(void) {
   }
 }
 
+/* 002 line 3053-3057: a contents heading ending in 정책, then "가. 중국의 소버린 AI 정책 동향". */
+static void test_list_marker_starts_a_new_line(void) {
+  size_t len;
+  char *text = corpus("002_0223f975d8e56b67.txt", &len);
+  const sg_analysis *r = run(text, len, SG_ANALYZE_DOCUMENT);
+  CHECK(find_term(r, "책가", 0) < 0);
+  CHECK(find_term(r, "중국", 0) >= 0);
+  free(text);
+  CHECK_EQ_STR(terms(doc("국가 전략목표를 세우는 정\n\n다. 끝")), "국가 전략 략목 목표 표를 세우 우는 정다 끝");
+}
+
 static void test_english_hyphen_join(void) {
   const sg_analysis *r = doc("digital infra-\nstructure and AI-\nEnabled");
   CHECK_EQ_STR(terms(r), "digit infrastructur and ai enabl");
@@ -679,6 +690,7 @@ int main(void) {
   RUN(test_pdf_words_joined_across_blank_lines);
   RUN(test_join_records_map_back);
   RUN(test_short_text_joins_but_headings_do_not);
+  RUN(test_list_marker_starts_a_new_line);
   RUN(test_english_hyphen_join);
   RUN(test_span_repairs_like_its_document);
   RUN(test_corpus_invariants);
