@@ -13,6 +13,12 @@ and checks that an index holds a consistent committed state.
                                            check INDEX against the answers of uninterrupted
                                            builds of state 1 (REF1) and state 2 (REF2)
 
+  crash_check.py watch BIN INDEX REF1 REF2 STOPFILE [long]
+                                           search INDEX over and over (a new seogo-search per
+                                           pass, or with `long` one process reading queries
+                                           from a pipe) until STOPFILE exists, checking each
+                                           answer on its own (test_concurrency.sh)
+
 A file fNNN.txt holds paragraphs of the corpus and the marker word mkNNNvV of its version V,
 so the marker query tells which version of the file a document is. `check` passes when every
 document listed by --stats is one whole version of its file: its hits for every content query
@@ -31,7 +37,7 @@ import sys
 
 FILES_V1 = 240          # f000..f239 in state 1
 FILES_V2 = 280          # state 2 adds f240..f279
-PARAGRAPHS = 100        # paragraphs per file (about 13 KB)
+PARAGRAPHS = int(os.environ.get('SEOGO_TREE_PARAGRAPHS', '100'))  # per file (about 13 KB)
 CONTENT_QUERIES = ['GENIAC', '반도체 수출통제', '"기술 주권"', '데이터센터 OR 전력망',
                    'NEAR(엔비디아 GPU, 20)', '데이터센* -미국', 'sovereign*', '주권 NOT 기술']
 
@@ -182,6 +188,88 @@ def check(search_bin, index_bin, index, qfile, ref1, ref2):
     return 1 if problems else 0
 
 
+def answer_problems(hits, summaries, refs):
+    """Problems of one pass: each query's answer, taken in one snapshot, must show every
+    document as one whole version (its hits those of version 1 or of version 2), and count
+    what it returns."""
+    problems = []
+    for q in range(1, len(CONTENT_QUERIES) + 1):
+        got = per_doc({q: hits.get(q, [])})
+        for (_, path), lines in got.items():
+            if not any(r.get((q, path)) == lines for r in refs):
+                problems.append('%r: %s has lines %s, which no version of it has'
+                                % (CONTENT_QUERIES[q - 1], path, lines[:4]))
+        s = summaries.get(q)
+        if s is None:
+            problems.append('%r: no answer' % CONTENT_QUERIES[q - 1])
+        elif s['hits'] != len(hits.get(q, [])) or s['total'] != s['hits']:
+            problems.append('%r: %d hits printed, summary says %d of %d'
+                            % (CONTENT_QUERIES[q - 1], len(hits.get(q, [])), s['hits'], s['total']))
+    return problems
+
+
+def parse_output(lines):
+    """Splits JSON output into passes: [(hits by query line, summaries by query line)]."""
+    passes, hits, summaries = [], {}, {}
+    for line in lines:
+        h = json.loads(line)
+        q = (h['query_line'] - 1) % len(CONTENT_QUERIES) + 1  # a long run numbers on
+        if 'file' in h:
+            hits.setdefault(q, []).append(h)
+            continue
+        summaries[q] = h
+        if q == len(CONTENT_QUERIES):
+            passes.append((hits, summaries))
+            hits, summaries = {}, {}
+    return passes
+
+
+def watch(search_bin, index, ref1, ref2, stopfile, long=False):
+    import tempfile
+    import time
+    refs = []
+    for ref in (ref1, ref2):
+        r = per_doc(json.load(open(ref)))
+        refs.append({(int(q), p): l for (q, p), l in r.items()})
+    qtext = '\n'.join(CONTENT_QUERIES) + '\n'
+    problems, npasses, stderr_text = [], 0, ''
+    cmd = [search_bin, '-d', index, '--json', '-n', '100000', '--queries', '-']
+    if long:  # one process, one open index handle, queries arriving over time
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=out, stderr=err)
+            while not os.path.exists(stopfile):
+                p.stdin.write(qtext.encode())
+                p.stdin.flush()
+                time.sleep(0.1)
+            p.stdin.close()
+            status = p.wait()
+            out.seek(0)
+            err.seek(0)
+            passes = parse_output(out.read().decode().splitlines())
+            stderr_text = err.read().decode().strip()
+            if status not in (0, 1):
+                problems.append('seogo-search exit status %d' % status)
+    else:
+        passes = []
+        while not os.path.exists(stopfile):
+            p = subprocess.run(cmd, input=qtext.encode(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+            passes += parse_output(p.stdout.decode().splitlines())
+            stderr_text += p.stderr.decode().strip()
+            if p.returncode not in (0, 1):
+                problems.append('seogo-search exit status %d' % p.returncode)
+            time.sleep(0.1)  # leave the writer some of the machine
+    if stderr_text:
+        problems.append('seogo-search said: ' + stderr_text[:300])
+    for hits, summaries in passes:
+        problems += answer_problems(hits, summaries, refs)
+    npasses = len(passes)
+    for pr in problems[:10]:
+        print('    ' + pr)
+    print('%d passes of %d queries, %d problems' % (npasses, len(CONTENT_QUERIES), len(problems)))
+    return 1 if problems or npasses == 0 else 0
+
+
 def main(argv):
     cmd = argv[1]
     if cmd == 'tree':
@@ -198,6 +286,8 @@ def main(argv):
         json.dump({str(q): h for q, h in hits.items()}, sys.stdout, ensure_ascii=False)
     elif cmd == 'check':
         return check(*argv[2:8])
+    elif cmd == 'watch':
+        return watch(*argv[2:7], long=len(argv) > 7 and argv[7] == 'long')
     return 0
 
 
