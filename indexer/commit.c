@@ -247,7 +247,7 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
                          seogo_error *err) {
   int rc = SEOGO_OK;
   uint32_t hi = r->first_pid + r->npassages - 1;
-  const unsigned char *p = r->terms.data, *end = p + r->terms.len;
+  const unsigned char *p = r->terms.data, *end = p ? p + r->terms.len : p;
   while (!rc && r->npassages && p < end) {
     uint64_t len;
     if (sg_varint_decode(&p, end, &len) || len > (size_t)(end - p)) break;

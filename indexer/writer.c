@@ -187,7 +187,10 @@ static int schedule_removal(sg_writer *w, long path, const existing *ex, seogo_e
   sg_put_be32(id, ex->doc_id);
   MDB_val key = {4, id}, text = {0, NULL};
   rc = mdb_get(txn, w->store->text, &key, &text);
-  if (rc == MDB_NOTFOUND) rc = SEOGO_OK; /* nothing to re-analyze: no postings either */
+  if (rc == MDB_NOTFOUND && ex->rec.npassages) /* its postings could not be found: damage */
+    rc = sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: a document has no stored text; "
+                 "rebuild it with seogo-index --rebuild");
+  else if (rc == MDB_NOTFOUND) rc = SEOGO_OK; /* no passages: no postings either */
   else if (rc) rc = sg_store_mdb_error(rc, w->store->dir, err);
   if (!rc && text.mv_size)
     rc = sg_analyze(w->analyzer, text.mv_data, text.mv_size, SG_ANALYZE_DOCUMENT,
