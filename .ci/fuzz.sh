@@ -49,7 +49,7 @@ fi
 tmp=$(mktemp -d /tmp/seogo-fuzz-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 export SEOGO_SOURCE_DIR=$root
-targets=${SEOGO_FUZZ_TARGETS:-$(cd "$root/fuzz" && ls fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
+targets=${SEOGO_FUZZ_TARGETS:-$(cd "$root/fuzz" && printf '%s\n' fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
 for t in $targets; do
   work=$tmp/$t
   mkdir -p "$work/corpus" "$work/artifacts"

@@ -15,7 +15,7 @@ cc=${SEOGO_FUZZ_CC:-clang}
 jobs=${SEOGO_JOBS:-$(nproc 2>/dev/null || echo 2)}
 command -v "$cc" >/dev/null || { echo "build.sh: $cc not found (apt-get install clang)" >&2; exit 1; }
 
-# shellcheck disable=SC2207
+# shellcheck disable=SC2207,SC2054 # pkg-config's words; -fsanitize=a,b is one argument
 cflags=(-std=c11 -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter
         -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE "-DSEOGO_FUZZ_SOURCE_DIR=\"$root\""
         -fsanitize=address,undefined -fno-sanitize-recover=all

@@ -1,5 +1,7 @@
 # reliability.sh - helpers shared by the reliability tests (test_badinput.sh, test_badindex.sh,
 # test_fulldisk.sh, test_crash.sh, test_concurrency.sh); sourced, never run by ctest itself.
+# shellcheck shell=bash disable=SC2034
+# (the variables are for the tests that source this file)
 # Each test prints "ok - ..." / "FAIL - ..." lines and ends with "N passed, N failed".
 
 src=${SEOGO_SOURCE_DIR:?SEOGO_SOURCE_DIR not set}

@@ -4,7 +4,10 @@
 # become unreadable while seogo-index runs; unbalanced quotes and parentheses, lone operators,
 # 10,000 nested parentheses, a 10 MB query, invalid UTF-8 in a query. Each gets one clear
 # message, the rest of the run goes on and nothing already indexed is lost.
+# ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
+# shellcheck disable=SC2015
 set -uo pipefail
+# shellcheck source=tests/reliability.sh
 . "$(dirname "${BASH_SOURCE[0]}")/reliability.sh"
 rel_tmpdir badinput
 cd "$tmp" || exit 1

@@ -5,7 +5,10 @@
 # start a seogo-search per pass, one keeps a single seogo-search (one open index) fed with
 # queries through a pipe. Every answer, taken in its own snapshot, must show each document
 # whole: its hits exactly those of one version of its file (tests/crash_check.py watch).
+# ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
+# shellcheck disable=SC2015
 set -uo pipefail
+# shellcheck source=tests/reliability.sh
 . "$(dirname "${BASH_SOURCE[0]}")/reliability.sh"
 rel_tmpdir concurrency
 cd "$tmp" || exit 1
@@ -29,6 +32,7 @@ for mode in short short long; do
   "${helper[@]}" watch "$search_bin" idx ref1.json ref2.json stop "$mode" >"watch${#watchers[@]}.out" 2>&1 &
   watchers+=($!)
 done
+# shellcheck disable=SC2016 # expanded at exit
 rel_on_exit 'touch "$tmp/stop"; for p in "${watchers[@]}"; do kill "$p" 2>/dev/null; done'
 sleep 1
 

@@ -6,7 +6,11 @@
 # version of its file, answering exactly as an uninterrupted build does for that version
 # (tests/crash_check.py). A run left to finish then gives exactly the results of an
 # uninterrupted build. SEOGO_CRASH_SEED repeats a run's choice of delays.
+# ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
+# shellcheck disable=SC2015
+# shellcheck disable=SC2016 # the bash -c scripts expand their own arguments
 set -uo pipefail
+# shellcheck source=tests/reliability.sh
 . "$(dirname "${BASH_SOURCE[0]}")/reliability.sh"
 rel_tmpdir crash
 cd "$tmp" || exit 1
@@ -37,7 +41,7 @@ reference() {
 # after a random delay of up to SECONDS; sets $finished when it ended before the kill
 kill_run() {
   local limit=$1 delay; shift
-  delay=$(awk -v t="$limit" -v r=$RANDOM 'BEGIN { printf "%.3f", t * r / 32767 }')
+  delay=$(awk -v t="$limit" -v r="$RANDOM" 'BEGIN { printf "%.3f", t * r / 32767 }')
   (cd tree && exec "$index_bin" -q --batch-mb 1 -d "$tmp/idx" "$@" . >/dev/null 2>"$tmp/run.err") &
   local pid=$!
   sleep "$delay"
@@ -107,7 +111,7 @@ done
 expect "a rebuild left alone completes" 0 "" \
   bash -c 'cd tree && exec "$0" -q --rebuild -d "$1" .' "$index_bin" "$tmp/idx"
 same_as ref2.ans "  and answers exactly as an uninterrupted build"
-gens=$(ls -d idx/gen-* | wc -l)
+gens=$(find idx -maxdepth 1 -name 'gen-*' | wc -l)
 [ "$gens" -eq 1 ] && ok "  and the generations of killed rebuilds are gone" ||
   { fail "  and the generations of killed rebuilds are gone"; ls -la idx; }
 

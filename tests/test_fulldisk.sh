@@ -4,7 +4,10 @@
 # message, the index keeps its last committed state and answers exactly as before, a rebuild
 # that cannot finish leaves the old index in place, and once there is room again a re-run
 # completes with the results of an uninterrupted build.
+# ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
+# shellcheck disable=SC2015
 set -uo pipefail
+# shellcheck source=tests/reliability.sh
 . "$(dirname "${BASH_SOURCE[0]}")/reliability.sh"
 rel_tmpdir fulldisk
 cd "$tmp" || exit 1
@@ -32,7 +35,7 @@ filled() { local what=$1; shift; expect "$what" 2 'full|size limit' "$@"; }
 # only_gen INDEX: the index holds one generation, the one CURRENT names
 only_gen() {
   local gens
-  gens=$(cd "$1" && ls -d gen-* 2>/dev/null | tr '\n' ' ')
+  gens=$(cd "$1" && printf '%s ' gen-*)
   [ "$gens" = "$(tr -d '\n' <"$1/CURRENT") " ]
 }
 
@@ -69,11 +72,13 @@ if mount -t tmpfs -o size=1600k tmpfs mnt 2>/dev/null; then
   for q in "${queries[@]}"; do
     "$search_bin" -d mnt/idx --json -n 100000 -- "$q" 2>/dev/null | sed 's/"score".*//' | sort >a
     "$search_bin" -d ref.all --json -n 100000 -- "$q" 2>/dev/null | sed 's/"score".*//' | sort >b
+    # shellcheck disable=SC2013 # paths without spaces
     for d in $(sed -n 's/^{"file":"\([^"]*\)".*/\1/p' a b | sort -u); do
       if [ "$(grep -c "\"$d\"" a)" -ne 0 ] && ! diff <(grep "\"$d\"" a) <(grep "\"$d\"" b) >/dev/null; then
         bad=$((bad + 1)); echo "    $q: $d differs"
       fi
     done
+    # shellcheck disable=SC2013
     for d in $(sed -n 's/^{"file":"\([^"]*\)".*/\1/p' a | sort -u); do
       "$index_bin" -d mnt/idx --stats --list | grep -q "  $d " || { bad=$((bad + 1)); echo "    $d is not listed"; }
     done
@@ -108,6 +113,7 @@ fi
 # ---- 2. A file size limit (RLIMIT_FSIZE: writes past it fail with EFBIG) -----------------------
 cp -r ref.small lim
 # SIGXFSZ ignored, so that the write fails instead of the signal killing the program
+# shellcheck disable=SC2016 # expanded by the inner bash
 filled "a file size limit stops the run" \
   bash -c 'trap "" XFSZ; ulimit -f 1500; exec "$0" -q -d lim small big' "$index_bin"
 same_answers "  and the index answers as its last commit" lim small.ans
