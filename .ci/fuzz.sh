@@ -48,7 +48,7 @@ fi
 
 tmp=$(mktemp -d /tmp/seogo-fuzz-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-export SEOGO_SOURCE_DIR=$root
+export SEOGO_SOURCE_DIR=$root TMPDIR=$tmp # the targets' temporary indexes go in $tmp
 targets=${SEOGO_FUZZ_TARGETS:-$(cd "$root/fuzz" && printf '%s\n' fuzz_*.c | sed 's/^fuzz_//; s/\.c$//')}
 for t in $targets; do
   work=$tmp/$t

@@ -56,6 +56,13 @@ static inline const char *fuzz_source_dir(void) {
 
 #include "seogo.h"
 
+/* Where the targets make their temporary indexes: $TMPDIR (.ci/fuzz.sh points it at a
+ * directory it removes, which also takes what a crashing run leaves), else /tmp. */
+static inline const char *fuzz_tmpdir(void) {
+  const char *t = getenv("TMPDIR");
+  return t && *t ? t : "/tmp";
+}
+
 /* Removes a directory tree (the temporary indexes are two levels deep). */
 static inline void fuzz_remove_tree(const char *path) {
   DIR *d = opendir(path);

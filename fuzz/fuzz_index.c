@@ -34,7 +34,7 @@ typedef struct fi_saved { /* what a damage changed, to put back */
   size_t len;
 } fi_saved;
 
-static char fi_dir[64], fi_index_path[128];
+static char fi_dir[512], fi_index_path[600];
 static seogo_index *fi_index;
 static fi_table fi_tables[8];
 
@@ -97,7 +97,7 @@ static void fi_open(void) {
 }
 
 static void fi_init(void) {
-  snprintf(fi_dir, sizeof fi_dir, "/tmp/seogo-fuzz-index-XXXXXX");
+  snprintf(fi_dir, sizeof fi_dir, "%.400s/seogo-fuzz-index-XXXXXX", fuzz_tmpdir());
   if (!mkdtemp(fi_dir)) abort();
   atexit(fi_cleanup);
   snprintf(fi_index_path, sizeof fi_index_path, "%s/idx", fi_dir);

@@ -8,7 +8,7 @@
 #include "searcher.h"
 
 static seogo_index *fq_index;
-static char fq_dir[64];
+static char fq_dir[512];
 
 static void fq_cleanup(void) {
   seogo_close(fq_index);
@@ -16,10 +16,10 @@ static void fq_cleanup(void) {
 }
 
 static void fq_init(void) {
-  snprintf(fq_dir, sizeof fq_dir, "/tmp/seogo-fuzz-query-XXXXXX");
+  snprintf(fq_dir, sizeof fq_dir, "%.400s/seogo-fuzz-query-XXXXXX", fuzz_tmpdir());
   if (!mkdtemp(fq_dir)) abort();
   atexit(fq_cleanup);
-  char path[128];
+  char path[600];
   snprintf(path, sizeof path, "%s/idx", fq_dir);
   seogo_error err;
   if (fuzz_build_index(path) || seogo_open(path, SEOGO_OPEN_READ, &fq_index, &err)) abort();
