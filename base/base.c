@@ -65,6 +65,19 @@ int sg_buf_putc(sg_buf *b, unsigned char c) {
   return 0;
 }
 
+int sg_buf_printf(sg_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || sg_buf_reserve(b, (size_t)n + 1)) return -1;
+  va_start(ap, fmt);
+  vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
 void sg_buf_free(sg_buf *b) {
   free(b->data);
   b->data = NULL;

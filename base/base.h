@@ -32,6 +32,8 @@ int sg_buf_reserve(sg_buf *b, size_t extra);
 int sg_buf_append(sg_buf *b, const void *data, size_t len);
 int sg_buf_putc(sg_buf *b, unsigned char c);
 void sg_buf_free(sg_buf *b);
+/* Appends printf-style formatted text (no terminating NUL is counted in len). */
+int sg_buf_printf(sg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static inline void sg_buf_clear(sg_buf *b) { b->len = 0; }
 
 /* ---- Varints (LEB128, little-endian groups of 7 bits, at most 10 bytes) -------------- */

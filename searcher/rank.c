@@ -70,16 +70,6 @@ double sg_proximity_factor(sg_unit **units, size_t n) {
   return 1.0 + PROXIMITY_BONUS * sum / (double)(n - 1);
 }
 
-static int appendf(sg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int appendf(sg_buf *b, const char *fmt, ...) {
-  char tmp[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n < 0) return -1;
-  return sg_buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
 
 double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
                         sg_buf *explain) {
@@ -95,10 +85,10 @@ double sg_score_units(const sg_plan *plan, const sg_rank_params *p, double dl, d
     double s = sg_bm25(p, u->idf, u->tf, dl) * (u->grouped ? PHRASE_BOOST : 1.0);
     sum += s;
     if (explain)
-      appendf(explain, "    %s: tf=%.2f idf=%.3f dl=%.0f bm25=%.3f%s\n", u->label, u->tf, u->idf,
+      sg_buf_printf(explain, "    %s: tf=%.2f idf=%.3f dl=%.0f bm25=%.3f%s\n", u->label, u->tf, u->idf,
               dl, s, u->grouped ? " (phrase boost)" : "");
   }
-  if (explain && plan->nunits > 1) appendf(explain, "    proximity x%.3f\n", proximity);
+  if (explain && plan->nunits > 1) sg_buf_printf(explain, "    proximity x%.3f\n", proximity);
   return sum * proximity;
 }
 

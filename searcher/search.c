@@ -51,16 +51,6 @@ void seogo_results_free(seogo_results *r) {
 
 static int nomem(seogo_error *err) { return sg_fail(err, SEOGO_ENOMEM, "out of memory"); }
 
-static int appendf(sg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int appendf(sg_buf *b, const char *fmt, ...) {
-  char tmp[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-  va_end(ap);
-  if (n < 0) return -1;
-  return sg_buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
 
 static int check_options(const seogo_search_options *o, seogo_error *err) {
   if (!(o->k1 >= 0 && o->k1 <= 100))
@@ -307,11 +297,11 @@ static int explain_header(search *s, sg_buf *b) {
   int rc = sg_buf_append(b, "query: ", 7) || sg_qnode_format(s->query, b) ||
            sg_buf_append(b, "\nplan:  ", 8) ||
            sg_buf_append(b, s->plan.explain.data, s->plan.explain.len) ||
-           appendf(b, "\npassages=%.0f avgdl=%.2f k1=%g b=%g\n", s->params.npassages,
+           sg_buf_printf(b, "\npassages=%.0f avgdl=%.2f k1=%g b=%g\n", s->params.npassages,
                    s->params.avgdl, s->opt.k1, s->opt.b);
   for (size_t i = 0; !rc && i < s->plan.nunits; i++) {
     const sg_unit *u = s->plan.units[i];
-    rc = appendf(b, "unit %s: df=%llu idf=%.3f%s\n", u->label, (unsigned long long)u->df,
+    rc = sg_buf_printf(b, "unit %s: df=%llu idf=%.3f%s\n", u->label, (unsigned long long)u->df,
                  u->idf, u->from_term ? "" : " (df counted)");
     if (!rc && !u->from_term) {
       if (sg_buf_append(b, "  terms:", 8)) return nomem(s->err);
@@ -349,7 +339,7 @@ static int explain_hits(search *s, const seogo_results *res, sg_buf *b) {
   }
   for (size_t h = 0; !rc && h < n; h++) {
     const seogo_hit *hit = &res->hits[h];
-    if (appendf(b, "hit %zu: %s:%u-%u passage=%llu score=%.3f\n", h + 1, hit->path,
+    if (sg_buf_printf(b, "hit %zu: %s:%u-%u passage=%llu score=%.3f\n", h + 1, hit->path,
                 (unsigned)hit->line_start, (unsigned)hit->line_end,
                 (unsigned long long)hit->passage_id, hit->score) ||
         sg_buf_append(b, parts[h].data, parts[h].len))
