@@ -28,6 +28,9 @@
 #include <string.h>
 #include <utf8proc.h>
 
+#include "base.h"
+#include "bench_rng.h"
+
 /* ---- Utilities ------------------------------------------------------------------------------ */
 
 static void die(const char *what, const char *detail) {
@@ -39,23 +42,6 @@ static void *xrealloc(void *p, size_t n) {
   void *q = realloc(p, n ? n : 1);
   if (!q) die("out of memory", NULL);
   return q;
-}
-
-static uint64_t rng_state;
-
-static uint64_t rng_next(void) {
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static size_t rng_below(size_t n) { return n ? (size_t)(rng_next() % n) : 0; }
-
-static uint64_t fnv1a(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h;
 }
 
 static int is_hangul_at(const char *s, size_t n, size_t *len) {
@@ -90,7 +76,7 @@ static void table_rehash(table *t) {
   t->slots = calloc(t->nslots, sizeof *t->slots);
   if (!t->slots) die("out of memory", NULL);
   for (size_t i = 0; i < t->n; i++) {
-    size_t s = fnv1a(key_of(t, &t->entries[i]), t->entries[i].len) & (t->nslots - 1);
+    size_t s = sg_hash64(key_of(t, &t->entries[i]), t->entries[i].len) & (t->nslots - 1);
     while (t->slots[s]) s = (s + 1) & (t->nslots - 1);
     t->slots[s] = (uint32_t)i + 1;
   }
@@ -100,7 +86,7 @@ static void table_rehash(table *t) {
 static entry *table_get(table *t, const char *k, size_t n, int add) {
   if (add && 2 * (t->n + 1) >= t->nslots) table_rehash(t);
   if (!t->nslots) return NULL;
-  size_t s = fnv1a(k, n) & (t->nslots - 1);
+  size_t s = sg_hash64(k, n) & (t->nslots - 1);
   for (; t->slots[s]; s = (s + 1) & (t->nslots - 1)) {
     entry *e = &t->entries[t->slots[s] - 1];
     if (e->len == n && memcmp(key_of(t, e), k, n) == 0) return e;

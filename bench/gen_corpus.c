@@ -28,6 +28,9 @@
 #include <sys/stat.h>
 #include <utf8proc.h>
 
+#include "base.h"
+#include "bench_rng.h"
+
 #define PARA_END 0u           /* token id that ends a paragraph */
 #define MAX_PARA_WORDS 400    /* paragraphs longer than this are cut at a sentence end */
 #define PDF_WIDTH 80          /* columns of a PDF-like line; a Hangul syllable takes two */
@@ -47,25 +50,7 @@ static void *xrealloc(void *p, size_t n) {
   return q;
 }
 
-static uint64_t rng_state;
-
-/* splitmix64: tiny, fast and fully determined by the seed. */
-static uint64_t rng_next(void) {
-  uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-static size_t rng_below(size_t n) { return n ? (size_t)(rng_next() % n) : 0; }
-
 static int rng_percent(unsigned p) { return rng_below(100) < p; }
-
-static uint64_t fnv1a(const char *s, size_t n) {
-  uint64_t h = 1469598103934665603ull;
-  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-  return h;
-}
 
 /* Code point at s (n bytes left) and its length; invalid bytes count as U+FFFD of length 1. */
 static int32_t next_cp(const char *s, size_t n, size_t *len) {
@@ -168,7 +153,7 @@ static void model_grow_slots(model *m);
 
 static uint32_t model_intern(model *m, const char *w, size_t n) {
   if (2 * (m->nwords + 1) >= m->nslots) model_grow_slots(m);
-  size_t mask = m->nslots - 1, i = fnv1a(w, n) & mask;
+  size_t mask = m->nslots - 1, i = sg_hash64(w, n) & mask;
   for (; m->slots[i]; i = (i + 1) & mask) {
     uint32_t id = m->slots[i] - 1;
     if (m->lens[id] == n && memcmp(m->words[id], w, n) == 0) return id;
@@ -199,7 +184,7 @@ static void model_grow_slots(model *m) {
   for (size_t s = 0; s < old; s++) {
     if (!old_slots[s]) continue;
     uint32_t id = old_slots[s] - 1;
-    size_t i = fnv1a(m->words[id], m->lens[id]) & mask;
+    size_t i = sg_hash64(m->words[id], m->lens[id]) & mask;
     while (m->slots[i]) i = (i + 1) & mask;
     m->slots[i] = id + 1;
   }
