@@ -8,7 +8,6 @@ src=${SEOGO_SOURCE_DIR:?SEOGO_SOURCE_DIR not set}
 build=${SEOGO_BUILD_DIR:?SEOGO_BUILD_DIR not set}
 index_bin=$build/seogo-index
 search_bin=$build/seogo-search
-passed=0 failed=0
 
 # rel_tmpdir NAME: a fresh temporary directory in $tmp, removed at exit. Tests that start
 # background processes add their own cleanup through rel_on_exit.
@@ -24,9 +23,8 @@ rel_tmpdir() {
   trap rel_cleanup EXIT
 }
 
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL - $1"; failed=$((failed + 1)); }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+# shellcheck source=tests/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 
 # show FILE...: indented excerpt of files, for failure reports
 show() { local f; for f in "$@"; do [ -s "$f" ] && cut -c1-240 "$f" | sed 's/^/    | /' | head -25; done; return 0; }

@@ -12,15 +12,13 @@ san_flags=()
 tmp=$(mktemp -d /tmp/seogo-example-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 prefix=$tmp/prefix
-passed=0 failed=0
 
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL - $1"; failed=$((failed + 1)); }
+# shellcheck source=tests/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 check() { # check DESCRIPTION COMMAND...
   local what=$1; shift
   if "$@" >"$tmp/out" 2>&1; then ok "$what"; else fail "$what"; sed 's/^/    /' "$tmp/out" | tail -20; fi
 }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
 # first_hit FILE: the "1. PATH:LINES  score S" line of the example's output
 first_hit() { grep -m1 '^1\. ' "$1"; }
 

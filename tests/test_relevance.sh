@@ -11,11 +11,9 @@ FLOOR=${SEOGO_NDCG_FLOOR:-0.78}
 
 tmp=$(mktemp -d /tmp/seogo-relevance-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
 
-ok() { echo "ok - $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL - $1"; failed=$((failed + 1)); }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+# shellcheck source=tests/testlib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/testlib.sh"
 ndcg() { python3 "$src/scripts/ndcg.py" --queries "$src/tests/relevance/queries.tsv" \
            --qrels "$src/tests/relevance/qrels.tsv" --corpus "$src/corpus" "$@"; }
 
