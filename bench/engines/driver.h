@@ -12,8 +12,8 @@
  *                  passage text with tabs and newlines turned into spaces.
  *   queries.tsv    one query a line: "class<TAB>op<TAB>a<TAB>b". op is term, phrase, and, or
  *                  or not; a and b are words, or phrases when they contain a space; b is empty
- *                  for term and phrase. Queries of class ko_noun also get a full result set
- *                  (for recall against the brute-force ground truth).
+ *                  for term and phrase. Queries of class ko_noun and en_word also get a
+ *                  full result set (for recall against the brute-force ground truth).
  *
  * Command line of every driver
  * ----------------------------
@@ -69,6 +69,15 @@ typedef struct drv_index_info {
   uint64_t items;       /* passages (or documents) indexed */
 } drv_index_info;
 
+/* How the index's bytes on disk divide: the issue's size target counts the index without the
+ * text stored for snippets or document data, which is reported in its own column. */
+typedef struct drv_sizes {
+  uint64_t disk_bytes; /* all files of the index (allocated blocks, like du) */
+  uint64_t text_bytes; /* of those, the stored text */
+  int text_known;      /* 0: the engine could not tell its stored text apart */
+  char how[256];       /* what text_bytes counts, for the report */
+} drv_sizes;
+
 typedef struct drv_engine {
   const char *name;    /* "seogo", "fts5-porter", ... */
   const char *version; /* of the engine library */
@@ -83,6 +92,9 @@ typedef struct drv_engine {
    * query (counted as an error, not timed). */
   int (*search)(void *ctx, const drv_query *q, size_t limit, drv_ids *out);
   void (*close)(void *ctx);
+  /* After indexing, not timed: fills the stored text's share of out->disk_bytes (already set
+   * by drv_main) and sets text_known, or leaves it 0. May be NULL. */
+  void (*sizes)(void *ctx, const drv_args *args, drv_sizes *out);
 } drv_engine;
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
@@ -136,6 +148,27 @@ DRV_FN uint64_t drv_disk_bytes(const char *path) {
     total += drv_disk_bytes(child);
     free(child);
   }
+  closedir(d);
+  return total;
+}
+
+/* Bytes allocated on disk by the files directly in dir whose names start with one of the
+ * n prefixes (an engine keeping its stored text in files of their own). */
+DRV_FN uint64_t drv_prefixed_bytes(const char *dir, const char *const *prefixes, size_t n) {
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  uint64_t total = 0;
+  struct dirent *ent;
+  while ((ent = readdir(d)) != NULL)
+    for (size_t i = 0; i < n; i++) {
+      if (strncmp(ent->d_name, prefixes[i], strlen(prefixes[i])) != 0) continue;
+      size_t len = strlen(dir) + strlen(ent->d_name) + 2;
+      char *path = (char *)drv_realloc(NULL, len);
+      snprintf(path, len, "%s/%s", dir, ent->d_name);
+      total += drv_disk_bytes(path);
+      free(path);
+      break;
+    }
   closedir(d);
   return total;
 }
@@ -348,13 +381,18 @@ DRV_FN size_t drv_time_queries(drv_engine *e, const drv_query *qs, size_t nq, in
   return ncs;
 }
 
+/* The classes whose full result sets are written, for recall against a ground truth. */
+DRV_FN int drv_has_truth(const char *cls) {
+  return !strcmp(cls, "ko_noun") || !strcmp(cls, "en_word");
+}
+
 DRV_FN void drv_write_recall(FILE *f, drv_engine *e, const drv_query *qs, size_t nq) {
   drv_ids ids;
   memset(&ids, 0, sizeof ids);
   int first = 1;
   fprintf(f, "  \"recall\": {");
   for (size_t i = 0; i < nq; i++) {
-    if (strcmp(qs[i].cls, "ko_noun") != 0) continue;
+    if (!drv_has_truth(qs[i].cls)) continue;
     if (e->search(e->ctx, &qs[i], 0, &ids) != 0) continue;
     fprintf(f, "%s\n    \"%zu\": [", first ? "" : ",", i);
     for (size_t k = 0; k < ids.n; k++)
@@ -380,12 +418,19 @@ DRV_FN void drv_write_classes(FILE *f, drv_class_stats *cs, size_t ncs) {
   fprintf(f, "\n  },\n");
 }
 
+/* index_bytes is the index without its stored text (all of it when the text is unknown). */
 DRV_FN void drv_write_index_figures(FILE *f, const drv_index_info *info, double seconds,
-                                    long rss_kb, uint64_t disk_bytes) {
+                                    long rss_kb, const drv_sizes *sz) {
+  uint64_t text = sz->text_known && sz->text_bytes <= sz->disk_bytes ? sz->text_bytes : 0;
   fprintf(f, "  \"input_bytes\": %llu,\n  \"items\": %llu,\n  \"index_seconds\": %.3f,\n"
-             "  \"peak_rss_kb\": %ld,\n  \"index_bytes\": %llu,\n",
+             "  \"peak_rss_kb\": %ld,\n  \"disk_bytes\": %llu,\n  \"index_bytes\": %llu,\n",
           (unsigned long long)info->input_bytes, (unsigned long long)info->items, seconds,
-          rss_kb, (unsigned long long)disk_bytes);
+          rss_kb, (unsigned long long)sz->disk_bytes, (unsigned long long)(sz->disk_bytes - text));
+  if (sz->text_known) {
+    fprintf(f, "  \"text_bytes\": %llu,\n  \"text_how\": ", (unsigned long long)text);
+    drv_json_string(f, sz->how);
+    fprintf(f, ",\n");
+  }
 }
 
 /* The whole benchmark of one engine (or one phase of it); returns the exit status. */
@@ -397,13 +442,15 @@ DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   memset(&info, 0, sizeof info);
   double index_seconds = 0;
   long index_rss = 0;
-  uint64_t index_bytes = 0;
+  drv_sizes sizes;
+  memset(&sizes, 0, sizeof sizes);
   if (a.phase != DRV_SEARCH_ONLY) {
     double t0 = drv_now();
     if (e->index(e->ctx, &a, &info) != 0) return 1;
     index_seconds = drv_now() - t0;
     index_rss = drv_peak_rss_kb();
-    index_bytes = drv_disk_bytes(a.db);
+    sizes.disk_bytes = drv_disk_bytes(a.db);
+    if (e->sizes) e->sizes(e->ctx, &a, &sizes);
   }
   drv_class_stats cs[DRV_MAX_CLASSES];
   size_t ncs = 0;
@@ -421,7 +468,7 @@ DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   drv_json_string(f, e->config);
   fprintf(f, ",\n");
   if (a.phase != DRV_SEARCH_ONLY) drv_write_index_figures(f, &info, index_seconds, index_rss,
-                                                          index_bytes);
+                                                          &sizes);
   fprintf(f, "  \"reps\": %d,\n", a.reps);
   drv_write_classes(f, cs, ncs);
   if (a.phase != DRV_INDEX_ONLY)

@@ -147,6 +147,25 @@ static int fts5_search(void *vc, const drv_query *q, size_t limit, drv_ids *out)
   return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The content table (the passages' text) and the docsize table, from the dbstat virtual
+ * table: FTS5 stores both beside its index (the _data and _idx tables). */
+static void fts5_sizes(void *vc, const drv_args *a, drv_sizes *out) {
+  fts5_ctx *c = vc;
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(c->db, "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+                                "('p_content', 'p_docsize')", -1, &st, NULL) != SQLITE_OK) {
+    fprintf(stderr, "fts5_bench: no dbstat (%s): stored text not told apart\n",
+            sqlite3_errmsg(c->db));
+    return;
+  }
+  if (sqlite3_step(st) == SQLITE_ROW) {
+    out->text_bytes = (uint64_t)sqlite3_column_int64(st, 0);
+    out->text_known = 1;
+    snprintf(out->how, sizeof out->how, "dbstat pages of the p_content and p_docsize tables");
+  }
+  sqlite3_finalize(st);
+}
+
 static void fts5_close(void *vc) {
   fts5_ctx *c = vc;
   sqlite3_finalize(c->top);
@@ -168,6 +187,6 @@ int main(int argc, char **argv) {
   drv_engine e = {c.trigram ? "fts5-trigram" : "fts5-porter", sqlite3_libversion(),
                   c.trigram ? "FTS5 tokenize='trigram'; operands under 3 characters via LIKE"
                             : "FTS5 tokenize='porter unicode61'; Korean operands as prefix",
-                  &c, fts5_index, fts5_open_search, fts5_search, fts5_close};
+                  &c, fts5_index, fts5_open_search, fts5_search, fts5_close, fts5_sizes};
   return drv_main(n, argv, &e);
 }

@@ -167,6 +167,18 @@ static int groonga_search(void *vc, const drv_query *q, size_t limit, drv_ids *o
   return rc;
 }
 
+/* Groonga keeps each object in files named after the database and the object's id
+ * (groonga.db.0000101, ...): the text column's files are the stored text. */
+static void groonga_sizes(void *vc, const drv_args *a, drv_sizes *out) {
+  groonga_ctx *c = vc;
+  char prefix[64];
+  const char *prefixes[] = {prefix};
+  snprintf(prefix, sizeof prefix, "groonga.db.%07X", (unsigned)grn_obj_id(&c->ctx, c->body));
+  out->text_bytes = drv_prefixed_bytes(a->db, prefixes, 1);
+  out->text_known = 1;
+  snprintf(out->how, sizeof out->how, "files of the Passages.body column (%s*)", prefix);
+}
+
 static void groonga_close(void *vc) {
   groonga_ctx *c = vc;
   if (c->db) grn_obj_close(&c->ctx, c->db);
@@ -182,6 +194,7 @@ int main(int argc, char **argv) {
   drv_engine e = {"groonga", grn_get_version(),
                   "TokenBigram, NormalizerAuto, index WITH_POSITION (built after loading), "
                   "query syntax, sorted by _score",
-                  &c, groonga_index, groonga_open_search, groonga_search, groonga_close};
+                  &c, groonga_index, groonga_open_search, groonga_search, groonga_close,
+                  groonga_sizes};
   return drv_main(argc, argv, &e);
 }
