@@ -16,7 +16,10 @@
  *
  * Ground truth for each ko_noun query: every passage whose text contains the noun as a byte
  * substring (brute force over all passages; the texts are already NFKC-normalized and
- * line-repaired by Seogo's analyzer, and the nouns are taken from them). Written as JSON
+ * line-repaired by Seogo's analyzer, and the nouns are taken from them). For each en_word
+ * query: every passage containing the word as a whole word in any case, a whole word being a
+ * maximal run of ASCII letters ("Centers" and "data-driven" hold "centers" and "data";
+ * "datasets" does not hold "data"), the way the words were counted. Written as JSON
  * {"query index": [passage ids...]} with the index of the query's line in queries.tsv.
  * Same passages and arguments, same output.
  */
@@ -361,22 +364,43 @@ static void emit_booleans(query_set *qs, size_t n, const char **pairs, size_t np
 
 /* ---- Ground truth ------------------------------------------------------------------------------- */
 
+/* Queries 0..nko-1 are the Korean nouns (substrings), nko..n-1 the English words (whole
+ * words: maximal runs of ASCII letters, any case). */
 typedef struct truth {
-  const char **nouns;
+  const char **words;
   size_t *query_index;
-  size_t n;
+  size_t n, nko;
+  table english; /* lowercased English word -> query number (in `whole`) */
   uint64_t **ids;
   size_t *nids, *cap;
 } truth;
 
-static void truth_scan(truth *t, uint64_t pid, const char *text, size_t len) {
-  for (size_t i = 0; i < t->n; i++) {
-    if (!memmem(text, len, t->nouns[i], strlen(t->nouns[i]))) continue;
-    if (t->nids[i] == t->cap[i])
-      t->ids[i] = xrealloc(t->ids[i], (t->cap[i] = t->cap[i] ? 2 * t->cap[i] : 64) *
-                                          sizeof **t->ids);
-    t->ids[i][t->nids[i]++] = pid;
+static void truth_add(truth *t, size_t i, uint64_t pid) {
+  if (t->nids[i] && t->ids[i][t->nids[i] - 1] == pid) return; /* the word again */
+  if (t->nids[i] == t->cap[i])
+    t->ids[i] = xrealloc(t->ids[i], (t->cap[i] = t->cap[i] ? 2 * t->cap[i] : 64) *
+                                        sizeof **t->ids);
+  t->ids[i][t->nids[i]++] = pid;
+}
+
+static void truth_scan_english(truth *t, uint64_t pid, const char *text, size_t len) {
+  for (size_t i = 0; i < len;) {
+    size_t s = i;
+    while (i < len && is_ascii_letter(text[i])) i++;
+    if (i - s >= 4 && i - s < 40) {
+      char low[40];
+      for (size_t j = s; j < i; j++) low[j - s] = (char)(text[j] | 0x20);
+      entry *e = table_get(&t->english, low, i - s, 0);
+      if (e) truth_add(t, (size_t)e->whole, pid);
+    }
+    if (i == s) i++;
   }
+}
+
+static void truth_scan(truth *t, uint64_t pid, const char *text, size_t len) {
+  for (size_t i = 0; i < t->nko; i++)
+    if (memmem(text, len, t->words[i], strlen(t->words[i]))) truth_add(t, i, pid);
+  if (t->n > t->nko) truth_scan_english(t, pid, text, len);
 }
 
 static void truth_write(const truth *t, const char *path) {
@@ -461,18 +485,25 @@ int main(int argc, char **argv) {
   query_set qs = {fopen(queries, "w"), 0};
   if (!qs.f) die(queries, strerror(errno));
   truth t = {0};
-  t.nouns = ko;
-  t.n = nko;
-  t.query_index = xrealloc(NULL, (nko + 1) * sizeof *t.query_index);
-  t.ids = calloc(nko + 1, sizeof *t.ids);
-  t.nids = calloc(nko + 1, sizeof *t.nids);
-  t.cap = calloc(nko + 1, sizeof *t.cap);
+  t.n = nko + nen;
+  t.nko = nko;
+  t.words = xrealloc(NULL, (t.n + 1) * sizeof *t.words);
+  t.query_index = xrealloc(NULL, (t.n + 1) * sizeof *t.query_index);
+  t.ids = calloc(t.n + 1, sizeof *t.ids);
+  t.nids = calloc(t.n + 1, sizeof *t.nids);
+  t.cap = calloc(t.n + 1, sizeof *t.cap);
   if (!t.ids || !t.nids || !t.cap) die("out of memory", NULL);
   for (size_t i = 0; i < nko; i++) {
+    t.words[i] = ko[i];
     t.query_index[i] = qs.count;
     emit(&qs, "ko_noun", "term", ko[i], NULL);
   }
-  for (size_t i = 0; i < nen; i++) emit(&qs, "en_word", "term", en[i], NULL);
+  for (size_t i = 0; i < nen; i++) {
+    t.words[nko + i] = en[i];
+    t.query_index[nko + i] = qs.count;
+    table_get(&t.english, en[i], strlen(en[i]), 1)->whole = nko + i;
+    emit(&qs, "en_word", "term", en[i], NULL);
+  }
   for (size_t i = 0; i < nkp; i++) emit(&qs, "ko_phrase", "phrase", kp[i], NULL);
   for (size_t i = 0; i < nep; i++) emit(&qs, "en_phrase", "phrase", ep[i], NULL);
   const char **pairs = xrealloc(NULL, per_class * sizeof *pairs);
@@ -490,7 +521,9 @@ int main(int argc, char **argv) {
   fprintf(stderr, "bench_queries: %zu queries (%zu Korean nouns, %zu English words, %zu+%zu "
                   "phrases)\n", qs.count, nko, nen, nkp, nep);
 
-  for (size_t i = 0; i < nko; i++) free(t.ids[i]);
+  for (size_t i = 0; i < t.n; i++) free(t.ids[i]);
+  table_free(&t.english);
+  free(t.words);
   free(t.ids);
   free(t.nids);
   free(t.cap);

@@ -8,6 +8,7 @@ corpus size. Called by bench/run.sh; reads every size directory found under --ou
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
@@ -36,7 +37,8 @@ def load_json(path):
 
 
 def load_size(directory):
-    """Engine name -> merged report for one corpus size, plus the ground truth."""
+    """Engine name -> merged report for one corpus size (with "meta": when and on what it was
+    measured, written by run.sh), plus the ground truth split by query class."""
     runs = {}
     index = load_json(os.path.join(directory, "seogo-index.json"))
     search = load_json(os.path.join(directory, "seogo-search.json"))
@@ -49,8 +51,32 @@ def load_size(directory):
         data = load_json(os.path.join(directory, engine + ".json"))
         if data:
             runs[engine] = data
+    for engine, r in runs.items():
+        r["meta"] = load_json(os.path.join(directory, engine + ".meta.json")) or {}
     truth = load_json(os.path.join(directory, "truth.json")) or {}
-    return runs, truth
+    classes = query_classes(os.path.join(directory, "queries.tsv"))
+    by_class = {}
+    for q, ids in truth.items():
+        # a truth file of before English truth holds only ko_noun queries
+        by_class.setdefault(classes.get(q, "ko_noun"), {})[q] = ids
+    return runs, by_class
+
+
+def query_classes(path):
+    """Query index (as a string, as in the JSON files) -> class, numbered as the drivers do."""
+    out = {}
+    try:
+        with open(path, encoding="utf-8") as f:
+            n = 0
+            for line in f:
+                line = line.rstrip("\n")
+                if not line or line.startswith("#"):
+                    continue
+                out[str(n)] = line.split("\t", 1)[0]
+                n += 1
+    except OSError:
+        pass
+    return out
 
 
 def corpus_figures(directory):
@@ -63,7 +89,8 @@ def corpus_figures(directory):
 
 
 def recall_precision(run, truth):
-    """Micro and macro recall and precision over the ko_noun queries with a ground truth."""
+    """Micro and macro recall and precision over the queries of one class with a ground
+    truth (truth: query index -> relevant passage ids)."""
     found_rel = relevant = found = 0
     recalls, precisions, incomplete = [], [], 0
     for q, ids in truth.items():
@@ -124,19 +151,37 @@ def fmt_us(v):
     return "%.0f" % v if v < 10000 else "%.1f ms" % (v / 1000)
 
 
+def text_bytes(r):
+    """Stored text bytes, or None when the run did not tell them apart (older runs)."""
+    return r.get("text_bytes") if "disk_bytes" in r else None
+
+
+def index_ratio(r):
+    return r["index_bytes"] / max(r["input_bytes"], 1)
+
+
 def indexing_table(runs):
-    rows = ["| engine | input MB | documents or passages | index s | MB/s | peak RSS MB | index MB | index/input |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| engine | input MB | documents or passages | index s | MB/s | peak RSS MB | "
+            "index MB (without stored text) | stored text MB | index/input |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for e in ENGINES:
         r = runs.get(e)
         if not r or "index_seconds" not in r:
             continue
         inp = r["input_bytes"] / MB
         secs = max(r["index_seconds"], 1e-9)
-        rows.append("| %s | %.1f | %d | %.2f | %.2f | %.0f | %.1f | %.2f |" % (
+        text = text_bytes(r)
+        rows.append("| %s | %.1f | %d | %.2f | %.2f | %.0f | %.1f | %s | %.2f%s |" % (
             e, inp, r["items"], r["index_seconds"], inp / secs, r["peak_rss_kb"] / 1024,
-            r["index_bytes"] / MB, r["index_bytes"] / max(r["input_bytes"], 1)))
+            r["index_bytes"] / MB, "%.1f" % (text / MB) if text is not None else "?",
+            index_ratio(r), "" if text is not None else " (with text)"))
     return rows
+
+
+def size_notes(runs):
+    """How each engine's stored text was told apart from its index."""
+    return ["- %s: %s." % (e, runs[e]["text_how"]) for e in ENGINES
+            if e in runs and runs[e].get("text_how")]
 
 
 def latency_table(runs):
@@ -173,6 +218,7 @@ def hits_table(runs):
 
 
 def recall_table(runs, truth):
+    """truth: the ground truth of one query class."""
     rows = ["| engine | queries | recall | precision | mean recall per query | "
             "mean precision per query | queries missing passages |",
             "|---|---:|---:|---:|---:|---:|---:|"]
@@ -188,6 +234,164 @@ def recall_table(runs, truth):
             e, rp["queries"], rp["recall"], rp["precision"], rp["macro_recall"],
             rp["macro_precision"], rp["incomplete"]))
     return rows
+
+
+# ---- Targets (issue 6: ratios in the same run) ------------------------------------------------
+
+PEERS = ENGINES[1:]
+LATENCY_GOAL = 0.5     # Seogo's p50 and p99 <= 0.5x the best peer's, per class
+INDEXING_GOAL = 2.0    # Seogo's MB/s >= 2x fts5-porter's
+SIZE_GOAL = 0.40       # index without stored text <= 0.40x the input
+KO_PRECISION_GOAL = 0.99
+EN_RECALL_GOAL = 0.98
+
+
+def met(ok):
+    return "met" if ok else "**not met**"
+
+
+def mb_per_s(r):
+    return r["input_bytes"] / MB / max(r["index_seconds"], 1e-9)
+
+
+def best_peer(runs, cls, key):
+    """(engine, value) of the peer with the lowest `key` in class cls, or None."""
+    best = None
+    for e in PEERS:
+        s = runs.get(e, {}).get("classes", {}).get(cls)
+        if s and s["samples"] and (best is None or s[key] < best[1]):
+            best = (e, s[key])
+    return best
+
+
+def peer_note(runs, truth, engine, cls):
+    """A peer fast on a class whose answers miss relevant passages: say so."""
+    rp = recall_precision(runs[engine], truth.get(cls, {})) if cls in truth else None
+    return " (recall %.2f)" % rp["recall"] if rp and rp["recall"] < 0.98 else ""
+
+
+def latency_targets(runs, truth):
+    rows = []
+    seogo = runs["seogo"].get("classes", {})
+    for c in CLASSES:
+        s = seogo.get(c)
+        if not s or not s["samples"]:
+            continue
+        for key, label in (("p50_us", "p50"), ("p99_us", "p99")):
+            b = best_peer(runs, c, key)
+            if not b:
+                continue
+            ratio = s[key] / max(b[1], 1e-9)
+            rows.append("| %s latency %s | %s | %s %s%s | %.2fx | <= %.1fx | %s |" % (
+                c, label, fmt_us(s[key]), b[0], fmt_us(b[1]), peer_note(runs, truth, b[0], c),
+                ratio, LATENCY_GOAL,
+                met(ratio <= LATENCY_GOAL)))
+    return rows
+
+
+def indexing_targets(runs):
+    rows = []
+    seogo, porter = runs["seogo"], runs.get("fts5-porter")
+    if "index_seconds" not in seogo:
+        return rows
+    if porter and "index_seconds" in porter:
+        ratio = mb_per_s(seogo) / max(mb_per_s(porter), 1e-9)
+        rows.append("| indexing MB/s | %.1f | fts5-porter %.1f | %.2fx | >= %.0fx | %s |" % (
+            mb_per_s(seogo), mb_per_s(porter), ratio, INDEXING_GOAL, met(ratio >= INDEXING_GOAL)))
+    known = text_bytes(seogo) is not None
+    rows.append("| index/input%s | %.1f MB / %.1f MB | - | %.2f | <= %.2f | %s |" % (
+        " (without stored text)" if known else " (stored text included)",
+        seogo["index_bytes"] / MB, seogo["input_bytes"] / MB, index_ratio(seogo), SIZE_GOAL,
+        met(index_ratio(seogo) <= SIZE_GOAL)))
+    return rows
+
+
+def recall_targets(runs, truth):
+    rows = []
+    ko = recall_precision(runs["seogo"], truth.get("ko_noun", {}))
+    if ko:
+        rows.append("| Korean recall (%d nouns) | %.4f | brute-force substrings | - | 1.00 | %s |" % (
+            ko["queries"], ko["recall"], met(ko["recall"] == 1.0)))
+        rows.append("| Korean precision | %.4f | brute-force substrings | - | >= %.2f | %s |" % (
+            ko["precision"], KO_PRECISION_GOAL, met(ko["precision"] >= KO_PRECISION_GOAL)))
+    en = recall_precision(runs["seogo"], truth.get("en_word", {}))
+    if en:
+        rows.append("| English recall (%d words) | %.4f | whole words, any case | - | >= %.2f | %s |" % (
+            en["queries"], en["recall"], EN_RECALL_GOAL, met(en["recall"] >= EN_RECALL_GOAL)))
+    return rows
+
+
+def targets_table(runs, truth):
+    if "seogo" not in runs:
+        return ["(no Seogo figures for this size)"]
+    rows = ["| target | Seogo | reference | ratio | goal | |", "|---|---:|---|---:|---:|---|"]
+    rows += indexing_targets(runs) + latency_targets(runs, truth) + recall_targets(runs, truth)
+    return rows
+
+
+def growth_section(data):
+    """Seogo's latency growth from 100M to 1G per class: sub-linear when the exponent k in
+    latency ~ size^k is below 1."""
+    small, large = data.get("100M", {}).get("seogo"), data.get("1G", {}).get("seogo")
+    if not small or not large:
+        return []
+    factor = size_bytes("1G") / size_bytes("100M")
+    rows = ["", "## Latency growth from 100M to 1G (Seogo)", "",
+            "Exponent k in latency ~ corpus size^k, from the two sizes (corpus x%.0f); "
+            "sub-linear when k < 1 for p50 and p99." % factor, "",
+            "| class | p50 100M | p50 1G | p50 x | k | p99 100M | p99 1G | p99 x | k | sub-linear |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for c in CLASSES + ["all"]:
+        a, b = small.get("classes", {}).get(c), large.get("classes", {}).get(c)
+        if not a or not b or not a["samples"] or not b["samples"]:
+            continue
+        cells, ok = [], True
+        for key in ("p50_us", "p99_us"):
+            x = b[key] / max(a[key], 1e-9)
+            k = math.log(max(x, 1e-9)) / math.log(factor)
+            ok = ok and k < 1
+            cells.append("%s | %s | %.2f | %.2f" % (fmt_us(a[key]), fmt_us(b[key]), x, k))
+        rows.append("| %s | %s | %s |" % (c, " | ".join(cells), met(ok)))
+    return rows
+
+
+# ---- When and on what each engine was measured -------------------------------------------------
+
+def current_inputs(directory):
+    try:
+        with open(os.path.join(directory, "inputs.sha1")) as f:
+            return f.read().split()
+    except OSError:
+        return None
+
+
+def stale(meta, inputs):
+    """Whether the engine ran on other passages or queries than the current ones."""
+    if not inputs or "passages_sha1" not in meta:
+        return None
+    return [meta.get("passages_sha1"), meta.get("queries_sha1")] != inputs[:2]
+
+
+def measured_section(runs, directory):
+    inputs = current_inputs(directory)
+    metas = {e: runs[e]["meta"] for e in ENGINES if e in runs}
+    if not any(metas.values()):
+        return ["When each engine was measured was not recorded (a run before run.sh kept it).", ""]
+    keys = {(m.get("commit"), m.get("run")) for m in metas.values()}
+    stales = {e: stale(m, inputs) for e, m in metas.items()}
+    if len(keys) == 1 and not any(stales.values()) and None not in next(iter(keys)):
+        m = next(iter(metas.values()))
+        return ["All engines measured in one run at commit %s, %s." % (m["commit"], m["date"]), ""]
+    rows = ["Engines measured at different times (`run.sh --engines` re-runs some and keeps "
+            "the others' figures):", "",
+            "| engine | commit | measured | load average at start | same passages and queries |",
+            "|---|---|---|---:|---|"]
+    for e, m in metas.items():
+        st = stales[e]
+        rows.append("| %s | %s | %s | %s | %s |" % (
+            e, m.get("commit", "?"), m.get("date", "?"), m.get("loadavg", "?"),
+            "?" if st is None else "**no: re-run it**" if st else "yes"))
+    return rows + [""]
 
 
 def plot(sizes, data, path):
@@ -273,17 +477,29 @@ def main():
            "## Engines", "", "| engine | version | configuration |", "|---|---|---|"]
     out += engine_notes(data)
     for label in sizes:
-        runs = data[label]
-        docs, total = corpus_figures(os.path.join(args.out, label))
+        runs, truth = data[label], truths[label]
+        directory = os.path.join(args.out, label)
+        docs, total = corpus_figures(directory)
         out += ["", "## Corpus %s" % label, ""]
         if docs:
             out += ["%d generated documents, %.1f MB; %s passages (exported from Seogo's index)."
                     % (docs, total / MB, _passage_count(args.out, label)) + _load_note(args.out, label),
                     ""]
-        out += ["### Indexing", "",
+        out += measured_section(runs, directory)
+        out += ["### Targets", "",
+                "Issue 6's targets, as ratios to the peers in this report: latency against the "
+                "best peer of each class and percentile (named), indexing against FTS5 porter.", ""]
+        out += targets_table(runs, truth)
+        out += ["", "### Indexing", "",
                 "Seogo indexes the generated documents (its input: the document bytes); the "
-                "others index the passages Seogo made (their input: the passage texts).", ""]
+                "others index the passages Seogo made (their input: the passage texts). Index MB "
+                "is the index on disk without the text each engine stores for snippets or "
+                "document data, which is in its own column; index/input is the first over the "
+                "input.", ""]
         out += indexing_table(runs)
+        notes = size_notes(runs)
+        if notes:
+            out += ["", "Stored text counted as:", ""] + notes
         out += ["", "### Top-10 latency (µs, p50 / p99)", ""]
         out += latency_table(runs)
         out += ["", "Mean hits returned per top-10 query:", ""]
@@ -292,7 +508,16 @@ def main():
                 "Korean noun queries (2-4 syllables, each also occurring inside longer words); "
                 "the ground truth of a noun is every passage containing it as a substring of the "
                 "repaired, normalized passage text. Full result sets, not top 10.", ""]
-        out += recall_table(runs, truths[label])
+        out += recall_table(runs, truth.get("ko_noun", {}))
+        if truth.get("en_word"):
+            out += ["", "### English recall", "",
+                    "English word queries; the ground truth of a word is every passage containing "
+                    "it as a whole word (a maximal run of ASCII letters) in any case. Engines that "
+                    "stem (Seogo, FTS5 porter, Xapian) also find the word's other forms and "
+                    "FTS5 trigram finds it inside longer words, so their precision against this "
+                    "truth is below 1 by design; recall is the figure. Full result sets.", ""]
+            out += recall_table(runs, truth["en_word"])
+    out += growth_section(data)
     out += ["", "## Plot", "",
             "![indexing time and query latency against corpus size](%s)" % os.path.basename(args.plot)
             if plotted else "(gnuplot was not available: no plot)", ""]

@@ -9,7 +9,12 @@
 #
 # Options:
 #   --engines LIST    comma-separated subset of seogo,fts5-porter,fts5-trigram,xapian,groonga
-#                     (default: all; Seogo always indexes, it makes the passages)
+#                     (default: all). The engines left out keep their figures from an earlier
+#                     run of the size, and the report says when and at which commit each engine
+#                     was measured, and flags an engine measured on other passages or queries.
+#                     Seogo indexes (it makes the passages) only when it is in the list or the
+#                     size has no passages yet
+#   --threads N       Seogo's analysis threads while indexing (default: the number of cores)
 #   --per-class N     queries per class (default 50)     --reps N   timed rounds (default 3)
 #   --seed N          corpus and query seed (default 1)
 #   --out DIR         work directory (default bench/out): corpora, indexes, JSON per engine
@@ -35,6 +40,7 @@ out=$here/out
 results=$here/RESULTS.md
 plot=$here/latency.png
 build_dir=$root/build-bench
+threads=
 keep_indexes=
 no_install=${SEOGO_NO_INSTALL:-}
 
@@ -45,6 +51,7 @@ while [ $# -gt 0 ]; do
   case $1 in
     --size) IFS=, read -r -a more <<<"$2"; sizes+=("${more[@]}"); shift 2 ;;
     --engines) engines=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
     --per-class) per_class=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
@@ -62,10 +69,27 @@ done
 for s in "${sizes[@]}"; do
   [[ $s =~ ^[0-9]+[KMG]$ ]] || die "bad size '$s' (use e.g. 10M, 100M, 1G)"
 done
+for e in ${engines//,/ }; do
+  case $e in seogo|fts5-porter|fts5-trigram|xapian|groonga) ;; *) die "unknown engine '$e'" ;; esac
+done
+[ -z "$threads" ] || [[ $threads =~ ^[1-9][0-9]*$ ]] || die "bad --threads '$threads'"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
 wants() { [[ ,$engines, == *,$1,* ]]; }
+
+# What each engine's figures were measured on, for the report: the commit (+dirty when the
+# working tree differs from it), when, the machine's load, and the passages and queries.
+run_id=$(date -u +%Y%m%dT%H%M%SZ)
+commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
+write_meta() { # engine size_dir loadavg
+  local inputs=()
+  read -r -a inputs <"$2/inputs.sha1" || true # one line, no newline
+  printf '{"engine": "%s", "commit": "%s", "run": "%s", "date": "%s", "loadavg": "%s", "passages_sha1": "%s", "queries_sha1": "%s"}\n' \
+    "$1" "$commit" "$run_id" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$3" "${inputs[0]:-}" "${inputs[1]:-}" \
+    >"$2/$1.meta.json"
+}
+loadavg() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
 
 # ---- Packages -------------------------------------------------------------------------------
 install_missing() {
@@ -119,7 +143,8 @@ build_peer() { # name source pkg-config-module compiler...
   # shellcheck disable=SC2046
   "$@" -o "$peer_bin/$name" "$here/engines/$src" $(pkg-config --cflags --libs "$module")
 }
-available=(seogo)
+available=()
+wants seogo && available+=(seogo)
 if wants fts5-porter || wants fts5-trigram; then
   if build_peer fts5_bench fts5_bench.c sqlite3 cc "${cflags[@]}"; then
     wants fts5-porter && available+=(fts5-porter)
@@ -146,18 +171,39 @@ done
 # ---- One size ------------------------------------------------------------------------------------
 run_peer() { # engine size_dir
   local engine=$1 dir=$2 db=$2/db-$1
-  local cmd
+  local cmd load
   case $engine in
     fts5-porter) cmd=("$peer_bin/fts5_bench" --tokenizer porter) ;;
     fts5-trigram) cmd=("$peer_bin/fts5_bench" --tokenizer trigram) ;;
     xapian) cmd=("$peer_bin/xapian_bench") ;;
     groonga) cmd=("$peer_bin/groonga_bench") ;;
   esac
-  rm -rf "$db"
+  rm -rf "$db" "$dir/$engine.json" "$dir/$engine.meta.json"
   log "$engine: indexing and searching"
-  "${cmd[@]}" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" --db "$db" \
-    --out "$dir/$engine.json" --reps "$reps" || { log "$engine failed"; rm -f "$dir/$engine.json"; }
+  load=$(loadavg)
+  if "${cmd[@]}" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" --db "$db" \
+       --out "$dir/$engine.json" --reps "$reps"; then
+    write_meta "$engine" "$dir" "$load"
+  else
+    log "$engine failed"
+    rm -f "$dir/$engine.json"
+  fi
   [ -n "$keep_indexes" ] || rm -rf "$db"
+}
+
+# Seogo indexes the corpus (measured when it is wanted: $dir/seogo-index.json), exports its
+# passages and makes the queries and the ground truth from them.
+make_passages() { # size_dir index_json
+  local dir=$1
+  local thread_opt=()
+  [ -z "$threads" ] || thread_opt=(--threads "$threads")
+  rm -rf "$dir/db-seogo"
+  "$bin/seogo_bench" --phase index --corpus "$dir/corpus" --db "$dir/db-seogo" --out "$2" \
+    "${thread_opt[@]}"
+  "$bin/seogo_export" --db "$dir/db-seogo" --out "$dir/passages.tsv"
+  "$bin/bench_queries" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" \
+    --truth "$dir/truth.json" --per-class "$per_class" --seed "$seed"
+  (cd "$dir" && sha1sum passages.tsv queries.tsv | cut -d' ' -f1 | tr '\n' ' ' >inputs.sha1)
 }
 
 run_size() {
@@ -166,26 +212,30 @@ run_size() {
   local stamp="gen_corpus --size $size --seed $seed ${sources[*]} --english ${english[*]}"
   if [ ! -f "$dir/corpus.stamp" ] || [ "$(cat "$dir/corpus.stamp")" != "$stamp" ]; then
     log "$size: generating the corpus"
-    rm -rf "$dir/corpus"
+    rm -rf "$dir/corpus" "$dir/passages.tsv" "$dir/inputs.sha1" "$dir"/*.json
     "$bin/gen_corpus" --size "$size" --seed "$seed" --out "$dir/corpus" "${sources[@]}" \
       --english "${english[@]}" >"$dir/corpus.count"
     echo "$stamp" >"$dir/corpus.stamp"
   fi
-  rm -f "$dir"/*.json
   cat /proc/loadavg >"$dir/loadavg" 2>/dev/null || true
-  log "$size: seogo: indexing"
-  rm -rf "$dir/db-seogo"
-  "$bin/seogo_bench" --phase index --corpus "$dir/corpus" --db "$dir/db-seogo" \
-    --out "$dir/seogo-index.json"
-  "$bin/seogo_export" --db "$dir/db-seogo" --out "$dir/passages.tsv"
-  "$bin/bench_queries" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" \
-    --truth "$dir/truth.json" --per-class "$per_class" --seed "$seed"
+  local queries_stamp="--per-class $per_class --seed $seed"
   if wants seogo; then
+    log "$size: seogo: indexing"
+    rm -f "$dir/seogo-index.json" "$dir/seogo-search.json" "$dir/seogo.meta.json"
+    local load
+    load=$(loadavg)
+    make_passages "$dir" "$dir/seogo-index.json"
+    echo "$queries_stamp" >"$dir/queries.stamp"
     log "$size: seogo: searching"
     "$bin/seogo_bench" --phase search --queries "$dir/queries.tsv" --db "$dir/db-seogo" \
       --out "$dir/seogo-search.json" --reps "$reps"
-  else
-    rm -f "$dir/seogo-index.json"
+    write_meta seogo "$dir" "$load"
+  elif [ ! -s "$dir/passages.tsv" ] || [ ! -f "$dir/inputs.sha1" ] ||
+       [ "$(cat "$dir/queries.stamp" 2>/dev/null)" != "$queries_stamp" ]; then
+    log "$size: seogo: making the passages (not measured)"
+    make_passages "$dir" "$dir/db-seogo.json"
+    rm -f "$dir/db-seogo.json"
+    echo "$queries_stamp" >"$dir/queries.stamp"
   fi
   [ -n "$keep_indexes" ] || rm -rf "$dir/db-seogo"
   local e
