@@ -381,7 +381,8 @@ def measured_section(runs, directory):
     stales = {e: stale(m, inputs) for e, m in metas.items()}
     if len(keys) == 1 and not any(stales.values()) and None not in next(iter(keys)):
         m = next(iter(metas.values()))
-        return ["All engines measured in one run at commit %s, %s." % (m["commit"], m["date"]), ""]
+        return ["All engines measured in one run at commit %s, %s; load average %s when it began."
+                % (m["commit"], m["date"], m.get("loadavg", "?")), ""]
     rows = ["Engines measured at different times (`run.sh --engines` re-runs some and keeps "
             "the others' figures):", "",
             "| engine | commit | measured | load average at start | same passages and queries |",
@@ -526,8 +527,10 @@ def main():
 
 
 def _load_note(out, label):
-    """The machine's load when the size's run began: other work on a shared machine shows in
-    the p99 latencies."""
+    """The machine's load when the size's run began (for runs before the per-engine figures
+    of measured_section): other work on a shared machine shows in the p99 latencies."""
+    if os.path.exists(os.path.join(out, label, "inputs.sha1")):
+        return ""
     try:
         with open(os.path.join(out, label, "loadavg")) as f:
             return " Load average when the run began: %s." % f.read().split()[0]
