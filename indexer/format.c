@@ -314,11 +314,13 @@ static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
   return SEOGO_OK;
 }
 
-int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *out,
-                    seogo_error *err) {
+int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_block *out,
+                         seogo_error *err) {
   reader r;
   reader_init(&r, data, len);
   uint32_t count = 0, last_pid = 0, max_tf = 0;
+  out->count = 0;
+  out->pos_ready = 0;
   int rc = read_block_header(&r, key_pid, &count, &last_pid, &max_tf, err);
   if (rc) return rc;
   if (block_reserve(out, count, 0)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
@@ -326,17 +328,34 @@ int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *ou
   out->first_pid = key_pid;
   out->last_pid = last_pid;
   out->max_tf = max_tf;
+  out->min_len = 1;
   uint64_t total;
-  if ((rc = decode_pids(&r, key_pid, out, err)) || (rc = decode_tfs(&r, out, &total, err)))
-    goto fail;
-  if (block_reserve(out, count, (size_t)total)) {
-    rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
-    goto fail;
+  if ((rc = decode_pids(&r, key_pid, out, err)) || (rc = decode_tfs(&r, out, &total, err))) {
+    out->count = 0;
+    return rc;
   }
-  if ((rc = decode_positions(&r, out, err))) goto fail;
+  out->pos_data = r.p;
+  out->pos_len = (size_t)(r.end - r.p);
   return SEOGO_OK;
-fail:
-  out->count = 0;
+}
+
+int sg_block_decode_positions(sg_block *b, seogo_error *err) {
+  if (b->pos_ready) return SEOGO_OK;
+  uint64_t total = 0;
+  for (uint32_t i = 0; i < b->count; i++) total += b->tfs[i];
+  if (block_reserve(b, b->count, (size_t)total)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  reader r;
+  reader_init(&r, b->pos_data, b->pos_len);
+  int rc = decode_positions(&r, b, err);
+  if (rc) return rc;
+  b->pos_ready = 1;
+  return SEOGO_OK;
+}
+
+int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *out,
+                    seogo_error *err) {
+  int rc = sg_block_decode_head(data, len, key_pid, out, err);
+  if (!rc && (rc = sg_block_decode_positions(out, err))) out->count = 0;
   return rc;
 }
 

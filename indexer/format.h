@@ -151,6 +151,13 @@ typedef struct sg_block {
                           pos_start[i+1]) */
   uint32_t *positions; /* (position << 2) | flags, ascending per passage */
   size_t cap, pos_cap;
+  uint32_t min_len;    /* no passage of the block is shorter (a bound for block-max scoring;
+                          format 1 does not store it: 1) */
+  /* sg_block_decode_head leaves the positions undecoded: pos_ready is 0 and pos_data points
+   * into the stored value (which must stay mapped until sg_block_decode_positions). */
+  int pos_ready;
+  const unsigned char *pos_data;
+  size_t pos_len;
 } sg_block;
 
 void sg_block_init(sg_block *b);
@@ -163,6 +170,14 @@ int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *coun
 /* Decodes a whole block. SEOGO_ECORRUPT on any inconsistency. */
 int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *out,
                     seogo_error *err);
+
+/* Decodes the header, pids and tfs only; the positions wait for sg_block_decode_positions
+ * (which reads `data` again: it must stay valid, e.g. inside the same read transaction). */
+int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_block *out,
+                         seogo_error *err);
+
+/* Decodes the positions of a block read by sg_block_decode_head (nothing if already done). */
+int sg_block_decode_positions(sg_block *b, seogo_error *err);
 
 /* Encodes `count` passages into out (replacing its contents); key_pid must be <= pids[0].
  * positions are laid out as in sg_block (pos_start has count+1 entries). */

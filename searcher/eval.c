@@ -88,7 +88,8 @@ static int continuation_at(const uint32_t *pos, size_t n, size_t *at, uint32_t w
 /* Occurrences of the term sequence in the passage all cursors stand on. */
 static int seq_occurrences(sg_matcher *m, seogo_error *err) {
   size_t n0;
-  const uint32_t *p0 = sg_postings_positions(&m->post[0], &n0);
+  const uint32_t *p0 = sg_postings_positions(&m->post[0], &n0, err);
+  if (!p0) return err ? (int)err->code : SEOGO_ECORRUPT;
   size_t *at = m->at;
   memset(at, 0, m->nterms * sizeof *at);
   m->nocc = 0;
@@ -101,7 +102,8 @@ static int seq_occurrences(sg_matcher *m, seogo_error *err) {
     int ok = 1;
     for (size_t i = 1; i < m->nterms && ok; i++) {
       size_t n;
-      const uint32_t *pi = sg_postings_positions(&m->post[i], &n);
+      const uint32_t *pi = sg_postings_positions(&m->post[i], &n, err);
+      if (!pi) return err ? (int)err->code : SEOGO_ECORRUPT;
       int f = continuation_at(pi, n, &at[i], start + (uint32_t)i);
       if (f < 0) ok = 0;
       else last = (unsigned)f;

@@ -223,7 +223,11 @@ static int read_expanded_term(builder *b, sg_matcher *m, const char *term, size_
   int unigram = weighted && utf8_char_len(term, len) == len;
   while (!rc && p.pid != SG_PID_END) {
     size_t n;
-    const uint32_t *pos = sg_postings_positions(&p, &n);
+    const uint32_t *pos = sg_postings_positions(&p, &n, b->err);
+    if (!pos) {
+      rc = b->err ? (int)b->err->code : SEOGO_ECORRUPT;
+      break;
+    }
     for (size_t k = 0; k < n; k++) {
       int ws = (pos[k] & SEOGO_TERM_WORD_START) != 0;
       if (m->word_start && !ws) continue;

@@ -154,6 +154,14 @@ static int key_is_ours(const sg_postings *p, const MDB_val *k, uint32_t *first_p
   return tlen == p->term_len && memcmp(k->mv_data, p->term, tlen) == 0;
 }
 
+/* The bound a block's header gives. */
+static int peek_bound(const MDB_val *v, uint32_t first, sg_block_bound *b, seogo_error *err) {
+  uint32_t count;
+  b->first_pid = first;
+  b->min_len = 1;
+  return sg_block_peek(v->mv_data, v->mv_size, first, &count, &b->last_pid, &b->max_tf, err);
+}
+
 /* Decodes the block the LMDB cursor stands on and moves to its first pid >= target. A block
  * starting below the previous one's end would send the cursor backwards: corrupt. */
 static int load_block(sg_postings *p, const MDB_val *k, const MDB_val *v, uint32_t target,
@@ -165,7 +173,7 @@ static int load_block(sg_postings *p, const MDB_val *k, const MDB_val *v, uint32
   }
   if (p->loaded && first <= p->block.last_pid)
     return corrupt(err, "postings blocks of a term overlap");
-  int rc = sg_block_decode(v->mv_data, v->mv_size, first, &p->block, err);
+  int rc = sg_block_decode_head(v->mv_data, v->mv_size, first, &p->block, err);
   if (rc) {
     postings_exhausted(p);
     return rc;
@@ -181,45 +189,45 @@ static int load_block(sg_postings *p, const MDB_val *k, const MDB_val *v, uint32
   return SEOGO_OK;
 }
 
-static int cursor_get(sg_postings *p, MDB_val *k, MDB_val *v, MDB_cursor_op op, int *found,
+static int cursor_get(MDB_cursor *cur, MDB_val *k, MDB_val *v, MDB_cursor_op op, int *found,
                       seogo_error *err) {
-  int rc = mdb_cursor_get(p->cur, k, v, op);
+  int rc = mdb_cursor_get(cur, k, v, op);
   *found = rc == 0;
   if (rc && rc != MDB_NOTFOUND) return sg_store_mdb_error(rc, "postings", err);
   return SEOGO_OK;
 }
 
-/* Positions the LMDB cursor on the block that holds the first pid >= target: the last block
- * starting at or before target if it reaches target, else the next one. */
-static int find_block(sg_postings *p, uint32_t target, MDB_val *k, MDB_val *v, int *found,
-                      seogo_error *err) {
+/* Positions `cur` on the block that holds the first pid >= target: the last block starting at
+ * or before target if it reaches target (and starts after `floor`, when has_floor), else the
+ * next one. */
+static int find_block(sg_postings *p, MDB_cursor *cur, uint32_t target, int has_floor,
+                      uint32_t floor, MDB_val *k, MDB_val *v, int *found, seogo_error *err) {
   sg_buf key = {0};
   if (sg_postings_key(&key, p->term, p->term_len, target))
     return sg_fail(err, SEOGO_ENOMEM, "out of memory");
   k->mv_size = key.len;
   k->mv_data = key.data;
-  int rc = cursor_get(p, k, v, MDB_SET_RANGE, found, err);
+  int rc = cursor_get(cur, k, v, MDB_SET_RANGE, found, err);
   uint32_t first = 0;
   int exact = !rc && *found && key_is_ours(p, k, &first) && first == target;
   sg_buf_free(&key);
   if (rc || exact) return rc;
   MDB_val pk, pv;
   int prev_found;
-  rc = cursor_get(p, &pk, &pv, *found ? MDB_PREV : MDB_LAST, &prev_found, err);
+  rc = cursor_get(cur, &pk, &pv, *found ? MDB_PREV : MDB_LAST, &prev_found, err);
   if (rc) return rc;
   if (prev_found && key_is_ours(p, &pk, &first)) {
-    uint32_t count, last, max_tf;
-    if ((rc = sg_block_peek(pv.mv_data, pv.mv_size, first, &count, &last, &max_tf, err)))
-      return rc;
-    if (last >= target && (!p->loaded || first > p->block.last_pid)) {
+    sg_block_bound b;
+    if ((rc = peek_bound(&pv, first, &b, err))) return rc;
+    if (b.last_pid >= target && (!has_floor || first > floor)) {
       *k = pk;
       *v = pv;
       *found = 1;
       return SEOGO_OK;
     }
   }
-  if (!prev_found) return cursor_get(p, k, v, MDB_FIRST, found, err);
-  return cursor_get(p, k, v, MDB_NEXT, found, err);
+  if (!prev_found) return cursor_get(cur, k, v, MDB_FIRST, found, err);
+  return cursor_get(cur, k, v, MDB_NEXT, found, err);
 }
 
 int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err) {
@@ -232,13 +240,15 @@ int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err) {
   /* the next block is the common case; jump only when its header says it ends too early */
   MDB_val k, v;
   int found = 0;
-  int rc = cursor_get(p, &k, &v, MDB_NEXT, &found, err);
+  int rc = cursor_get(p->cur, &k, &v, MDB_NEXT, &found, err);
   if (rc) return rc;
-  uint32_t first, count, last, max_tf;
+  uint32_t first;
   if (found && key_is_ours(p, &k, &first)) {
-    if ((rc = sg_block_peek(v.mv_data, v.mv_size, first, &count, &last, &max_tf, err)))
+    sg_block_bound b;
+    if ((rc = peek_bound(&v, first, &b, err))) return rc;
+    if (b.last_pid < target &&
+        (rc = find_block(p, p->cur, target, p->loaded, p->block.last_pid, &k, &v, &found, err)))
       return rc;
-    if (last < target && (rc = find_block(p, target, &k, &v, &found, err))) return rc;
   }
   if (!found) {
     postings_exhausted(p);
@@ -255,13 +265,89 @@ int sg_postings_rewind(sg_postings *p, seogo_error *err) {
   p->pid = 0;
   MDB_val k, v;
   int found = 0;
-  int rc = find_block(p, 0, &k, &v, &found, err);
+  int rc = find_block(p, p->cur, 0, 0, 0, &k, &v, &found, err);
   if (rc) return rc;
   if (!found) {
     postings_exhausted(p);
     return SEOGO_OK;
   }
   return load_block(p, &k, &v, 0, err);
+}
+
+const uint32_t *sg_postings_positions(sg_postings *p, size_t *n, seogo_error *err) {
+  *n = 0;
+  if (!p->loaded || p->pid == SG_PID_END) {
+    sg_fail(err, SEOGO_EINVAL, "positions asked of a postings cursor past its end");
+    return NULL;
+  }
+  if (!p->block.pos_ready && sg_block_decode_positions(&p->block, err)) return NULL;
+  uint32_t a = p->block.pos_start[p->idx], b = p->block.pos_start[p->idx + 1];
+  *n = b - a;
+  return p->block.positions + a;
+}
+
+static const sg_block_bound no_block = {SG_PID_END, SG_PID_END, 0, 0};
+
+/* Moves hcur to the block of the first pid >= target and caches its bound in p->hbound
+ * (hvalid = 0 when there is none). When hcur stands on a block ending before target, the next
+ * block is tried first: walking forward block by block is the common case. */
+static int header_at(sg_postings *p, uint32_t target, seogo_error *err) {
+  int rc;
+  if (!p->hcur && (rc = mdb_cursor_open(p->reader->txn, p->reader->store->postings, &p->hcur))) {
+    p->hcur = NULL;
+    return sg_store_mdb_error(rc, "postings", err);
+  }
+  MDB_val k, v;
+  int found = 0, walk = p->hvalid && p->hbound.last_pid < target;
+  uint32_t first;
+  p->hvalid = 0;
+  if (walk) {
+    if ((rc = cursor_get(p->hcur, &k, &v, MDB_NEXT, &found, err))) return rc;
+    if (!found || !key_is_ours(p, &k, &first)) return SEOGO_OK;
+    if ((rc = peek_bound(&v, first, &p->hbound, err))) return rc;
+    if (p->hbound.last_pid >= target) {
+      p->hvalid = 1;
+      return SEOGO_OK;
+    }
+  }
+  if ((rc = find_block(p, p->hcur, target, 0, 0, &k, &v, &found, err))) return rc;
+  if (!found || !key_is_ours(p, &k, &first)) return SEOGO_OK;
+  if ((rc = peek_bound(&v, first, &p->hbound, err))) return rc;
+  if (p->hbound.last_pid < target) return corrupt(err, "postings blocks of a term overlap");
+  p->hvalid = 1;
+  return SEOGO_OK;
+}
+
+int sg_postings_block_header(sg_postings *p, uint32_t target, sg_block_bound *out,
+                             seogo_error *err) {
+  *out = no_block;
+  if (p->pid == SG_PID_END) return SEOGO_OK;
+  if (target < p->pid) target = p->pid;
+  if (p->loaded && target <= p->block.last_pid) {
+    *out = (sg_block_bound){p->block.first_pid, p->block.last_pid, p->block.max_tf,
+                            p->block.min_len};
+    return SEOGO_OK;
+  }
+  if (!p->hvalid || target < p->hbound.first_pid || target > p->hbound.last_pid) {
+    int rc = header_at(p, target, err);
+    if (rc) {
+      p->hvalid = 0;
+      return rc;
+    }
+    if (!p->hvalid) return SEOGO_OK;
+  }
+  *out = p->hbound;
+  return SEOGO_OK;
+}
+
+/* Reads the term's bounds from its record. */
+static int term_bounds(sg_postings *p, seogo_error *err) {
+  sg_term_info t;
+  int rc = sg_reader_term(p->reader, p->term, p->term_len, &t, err);
+  p->max_tf = SG_MAX_POSITIONS;
+  p->min_len = 1;
+  if (rc == SEOGO_NOTFOUND) return SEOGO_OK;
+  return rc;
 }
 
 int sg_postings_open(sg_postings *p, sg_reader *r, const char *term, size_t len,
@@ -274,8 +360,9 @@ int sg_postings_open(sg_postings *p, sg_reader *r, const char *term, size_t len,
   if (!p->term) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
   memcpy(p->term, term, len);
   p->term_len = len;
-  int rc = mdb_cursor_open(r->txn, r->store->postings, &p->cur);
-  if (rc) {
+  int rc = term_bounds(p, err);
+  if (rc) return rc;
+  if ((rc = mdb_cursor_open(r->txn, r->store->postings, &p->cur))) {
     p->cur = NULL;
     return sg_store_mdb_error(rc, "postings", err);
   }
@@ -284,6 +371,7 @@ int sg_postings_open(sg_postings *p, sg_reader *r, const char *term, size_t len,
 
 void sg_postings_close(sg_postings *p) {
   if (p->cur) mdb_cursor_close(p->cur);
+  if (p->hcur) mdb_cursor_close(p->hcur);
   sg_block_free(&p->block);
   free(p->term);
   memset(p, 0, sizeof *p);

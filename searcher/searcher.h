@@ -106,16 +106,31 @@ int sg_reader_text(sg_reader *r, uint32_t doc_id, const char **text, size_t *len
 /* Length of passage pid in positions; 0 when the passage does not exist. */
 int sg_reader_norm(sg_reader *r, uint32_t pid, uint32_t *length, seogo_error *err);
 
-/* A cursor over one term's postings, block by block, skipping blocks by their headers. */
+/* What a block header tells without decoding the block (block-max scoring). */
+typedef struct sg_block_bound {
+  uint32_t first_pid, last_pid; /* SG_PID_END: no such block */
+  uint32_t max_tf;              /* largest tf in the block */
+  uint32_t min_len;             /* a lower bound on the lengths of its passages */
+} sg_block_bound;
+
+/* A cursor over one term's postings, block by block, skipping blocks by their headers.
+ * Moving the cursor decodes only the pids and tfs of the block it lands in (never of a block it
+ * skips); positions are decoded when first asked for (sg_postings_positions). */
 typedef struct sg_postings {
   sg_reader *reader;
   MDB_cursor *cur;
+  MDB_cursor *hcur; /* for sg_postings_block_header (leaves cur where it is); opened lazily */
   char *term;
   size_t term_len;
   sg_block block;
   int loaded;   /* block holds a decoded block */
   uint32_t idx; /* current entry in block */
   uint32_t pid; /* current passage, SG_PID_END when exhausted */
+  /* bounds over the whole term, set by sg_postings_open: no passage has a larger tf or is
+   * shorter (format 1 does not store them: SG_MAX_POSITIONS and 1) */
+  uint32_t max_tf, min_len;
+  int hvalid;   /* hbound is the block hcur stands on */
+  sg_block_bound hbound;
 } sg_postings;
 
 /* Opens a cursor on `term` positioned at its first passage (pid == SG_PID_END for a term that
@@ -130,12 +145,21 @@ int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err);
 /* Back to the first passage. */
 int sg_postings_rewind(sg_postings *p, seogo_error *err);
 
-/* Positions of the current passage: (position << 2) | flags, ascending. */
-static inline const uint32_t *sg_postings_positions(const sg_postings *p, size_t *n) {
-  uint32_t a = p->block.pos_start[p->idx], b = p->block.pos_start[p->idx + 1];
-  *n = b - a;
-  return p->block.positions + a;
-}
+/* tf of the current passage (no positions decoded). */
+static inline uint32_t sg_postings_tf(const sg_postings *p) { return p->block.tfs[p->idx]; }
+
+/* Positions of the current passage: (position << 2) | flags, ascending; *n = tf. The first
+ * call in a block decodes the block's positions. NULL (err set, SEOGO_ECORRUPT or
+ * SEOGO_ENOMEM) when they cannot be decoded. Valid until the cursor moves. */
+const uint32_t *sg_postings_positions(sg_postings *p, size_t *n, seogo_error *err);
+
+/* The bound of the block holding the first passage >= target (of this term; target below the
+ * current passage counts as the current passage), read from block headers without decoding
+ * postings and without moving the cursor. out->first_pid = out->last_pid = SG_PID_END when no
+ * passage >= target remains. Every passage in [first_pid, last_pid] not in the term's
+ * postings is simply absent; the next block starts after last_pid. */
+int sg_postings_block_header(sg_postings *p, uint32_t target, sg_block_bound *out,
+                             seogo_error *err);
 
 /* ==== plan.c and eval.c: compiled queries, scoring units, evaluation ====================== */
 
