@@ -8,6 +8,7 @@
 struct sg_analyzer {
   sg_segmenter *segmenter;
   sg_stemmer *stemmer;
+  size_t chunk_bytes;
 };
 
 int sg_analyzer_new(sg_analyzer **out, seogo_error *err) {
@@ -24,9 +25,16 @@ int sg_analyzer_new(sg_analyzer **out, seogo_error *err) {
     sg_analyzer_free(a);
     return sg_fail(err, SEOGO_ENOMEM, "Snowball English stemmer unavailable");
   }
+  a->chunk_bytes = SG_CHUNK_BYTES;
   *out = a;
   return SEOGO_OK;
 }
+
+void sg_analyzer_set_chunk_bytes(sg_analyzer *a, size_t bytes) {
+  a->chunk_bytes = bytes ? bytes : SG_CHUNK_BYTES;
+}
+
+size_t sg_analyzer_chunk_bytes(const sg_analyzer *a) { return a->chunk_bytes; }
 
 void sg_analyzer_free(sg_analyzer *a) {
   if (!a) return;

@@ -111,6 +111,14 @@ typedef struct sg_analyzer sg_analyzer; /* ICU iterators and the stemmer; one pe
 int sg_analyzer_new(sg_analyzer **out, seogo_error *err);
 void sg_analyzer_free(sg_analyzer *a);
 
+/* Documents longer than this are analyzed in pieces of about this many bytes, cut where the
+ * analysis of the whole would cut a passage anyway when it can (see prepare.c), so that memory
+ * stays bounded for a huge document. The size is the analyzer's so that tests can make it
+ * tiny for one thread; 0 restores the default. */
+#define SG_CHUNK_BYTES ((size_t)4 << 20)
+void sg_analyzer_set_chunk_bytes(sg_analyzer *a, size_t bytes);
+size_t sg_analyzer_chunk_bytes(const sg_analyzer *a);
+
 void sg_analysis_init(sg_analysis *r);
 void sg_analysis_free(sg_analysis *r);
 

@@ -2,9 +2,15 @@
  * analyzed as a document; ICU word break alone over the same bytes for comparison.
  *
  *   analyzer_bench [--corpus DIR] [--mb N] [--reps N]
+ *   analyzer_bench --dump DIR [--chunk BYTES]
  *
  * DIR defaults to $SEOGO_SOURCE_DIR/corpus (or ./corpus). Prints MB of original text per
  * second of CPU time (single thread).
+ *
+ * --dump prints, for each .txt file of DIR, digests of what indexing takes from the analyzer:
+ * the tokens and sentence ends of sg_analyze, and the passages, document record and grouped
+ * postings of sg_prepared_analyze (with --chunk, analyzed in pieces of about BYTES). Two
+ * analyzer versions that print the same lines index the corpus identically.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -15,6 +21,7 @@
 #include <unicode/utext.h>
 
 #include "analyzer.h"
+#include "batch.h"
 
 typedef struct doc {
   char *text;
@@ -106,8 +113,115 @@ static double icu_words_only(doc *docs, size_t ndocs) {
   return words ? t : -1;
 }
 
+/* ---- --dump ------------------------------------------------------------------------------- */
+
+typedef struct digest {
+  uint64_t h;
+} digest;
+
+static void mix(digest *d, const void *p, size_t n) {
+  d->h = sg_hash64(p, n) ^ (d->h * 0x9E3779B97F4A7C15ull + 1);
+}
+
+static void mix_u32(digest *d, uint32_t v) { mix(d, &v, sizeof v); }
+
+static uint64_t tokens_digest(const sg_analysis *r) {
+  digest d = {0};
+  for (size_t i = 0; i < r->ntokens; i++) {
+    const sg_token *t = &r->tokens[i];
+    uint32_t f[7] = {t->term_len, t->flags, t->pos, t->start, t->end, t->line, t->line_end};
+    mix(&d, f, sizeof f);
+    mix(&d, sg_token_term(r, t), t->term_len);
+  }
+  return d.h;
+}
+
+static uint64_t sentences_digest(const sg_analysis *r) {
+  digest d = {0};
+  mix(&d, r->sentence_ends, r->nsentences * sizeof *r->sentence_ends);
+  return d.h;
+}
+
+static uint64_t passages_digest(const seogo_prepared *p) {
+  digest d = {0};
+  for (size_t i = 0; i < p->spans.count; i++) {
+    const sg_span *s = &p->spans.items[i];
+    uint32_t f[6] = {s->start, s->end, s->line_start, s->line_end, s->pos_base, s->length};
+    mix(&d, f, sizeof f);
+    mix_u32(&d, s->tok_end - s->tok_start);
+  }
+  const sg_doc *rec = &p->rec;
+  uint32_t f[5] = {rec->nlines, rec->pdf_like, rec->short_line, (uint32_t)rec->text_len,
+                   rec->invalid};
+  mix(&d, f, sizeof f);
+  return d.h;
+}
+
+static uint64_t postings_digest(const seogo_prepared *p) {
+  digest d = {0};
+  for (size_t k = 0; k < p->terms.count; k++) {
+    size_t len;
+    const char *term = sg_strmap_key(&p->terms, k, &len);
+    const sg_doc_term *dt = &p->dterms[k];
+    mix(&d, term, len);
+    uint32_t f[3] = {dt->first, dt->last, dt->count};
+    mix(&d, f, sizeof f);
+    mix(&d, (const char *)p->arena.data + dt->off, dt->bytes);
+  }
+  return d.h;
+}
+
+static int dump(const char *dir, size_t chunk) {
+  struct dirent **names;
+  int nfiles = scandir(dir, &names, is_text, alphasort);
+  if (nfiles < 0) return 1;
+  sg_analyzer *a;
+  seogo_error err;
+  if (sg_analyzer_new(&a, &err)) return 1;
+  sg_analysis r;
+  sg_analysis_init(&r);
+  seogo_prepared p;
+  sg_prepared_init(&p);
+  int rc = 0;
+  for (int i = 0; i < nfiles && !rc; i++) {
+    char path[4608];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
+    char *text = read_all(path, &len);
+    if (!text) rc = 1;
+    if (!rc && sg_analyze(a, text, len, SG_ANALYZE_DOCUMENT, &r, &err)) rc = 1;
+    if (!rc) printf("%s tokens %zu %016llx sentences %zu %016llx", names[i]->d_name,
+                    r.ntokens, (unsigned long long)tokens_digest(&r), r.nsentences,
+                    (unsigned long long)sentences_digest(&r));
+    if (!rc && sg_prepared_begin(&p, names[i]->d_name, NULL, &err)) rc = 1;
+    if (!rc) {
+      sg_prepared_borrow(&p, text, len, 0);
+      if (chunk) sg_analyzer_set_chunk_bytes(a, chunk);
+      int arc = sg_prepared_analyze(&p, a, &err);
+      if (arc) printf(" error %d\n", arc);
+      else printf(" passages %zu %016llx postings %zu %016llx\n", p.spans.count,
+                  (unsigned long long)passages_digest(&p), p.terms.count,
+                  (unsigned long long)postings_digest(&p));
+    }
+    if (rc) fprintf(stderr, "analyzer_bench: %s: %s\n", path, err.message);
+    sg_prepared_clear(&p);
+    free(text);
+    free(names[i]);
+  }
+  free(names);
+  sg_prepared_destroy(&p);
+  sg_analysis_free(&r);
+  sg_analyzer_free(a);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *dir = NULL;
+  size_t chunk = 0;
+  for (int i = 1; i + 1 < argc; i += 2)
+    if (strcmp(argv[i], "--chunk") == 0) chunk = (size_t)atol(argv[i + 1]);
+  for (int i = 1; i + 1 < argc; i += 2)
+    if (strcmp(argv[i], "--dump") == 0) return dump(argv[i + 1], chunk);
   double mb = 50;
   int reps = 3;
   for (int i = 1; i + 1 < argc; i += 2) {
