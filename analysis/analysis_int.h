@@ -88,6 +88,8 @@ int sg_segment_words_icu(sg_segmenter *s, const char *text, size_t len, size_t b
 
 /* Fills r->sentence_ends from r->norm. */
 int sg_segment_sentences(sg_segmenter *s, sg_analysis *r);
+/* The same with ICU over every byte (the reference of the one above). */
+int sg_segment_sentences_icu(sg_segmenter *s, sg_analysis *r);
 
 /* ---- analyzer.c: where the term producers put their terms -------------------------------- */
 

@@ -1,8 +1,9 @@
 /* segment.c - ICU word and sentence boundaries over the normalized UTF-8 text (UText, no
- * copy to UTF-16). */
+ * copy to UTF-16), with fast paths that skip ICU where its answer is certain. */
 #include <stdlib.h>
 #include <string.h>
 #include <unicode/ubrk.h>
+#include <unicode/uchar.h>
 #include <unicode/utext.h>
 
 #include "analysis_int.h"
@@ -15,6 +16,7 @@ struct sg_segmenter {
   UBreakIterator *words;
   UBreakIterator *sentences;
   UText *text;
+  unsigned char ascii_sb[128]; /* Sentence_Break of each ASCII character */
 };
 
 static int icu_status(UErrorCode st) {
@@ -32,6 +34,8 @@ int sg_segmenter_new(sg_segmenter **out, seogo_error *err) {
     sg_segmenter_free(s);
     return sg_fail(err, icu_status(st), "ICU break iterators unavailable: %s", u_errorName(st));
   }
+  for (int c = 0; c < 128; c++)
+    s->ascii_sb[c] = (unsigned char)u_getIntPropertyValue(c, UCHAR_SENTENCE_BREAK);
   *out = s;
   return SEOGO_OK;
 }
@@ -289,7 +293,7 @@ static int sentence_boundary(sg_analysis *r, size_t end) {
   return end == r->norm.len ? add_sentence_end(r, end) : SEOGO_OK;
 }
 
-int sg_segment_sentences(sg_segmenter *s, sg_analysis *r) {
+int sg_segment_sentences_icu(sg_segmenter *s, sg_analysis *r) {
   const char *text = (const char *)r->norm.data;
   r->nsentences = 0;
   for (size_t off = 0; off < r->norm.len;) {
@@ -302,6 +306,158 @@ int sg_segment_sentences(sg_segmenter *s, sg_analysis *r) {
       if ((rc = sentence_boundary(r, off + (size_t)b)) != 0) return rc;
     }
     off += w;
+  }
+  return SEOGO_OK;
+}
+
+/* ---- Sentences without ICU where the answer is certain -----------------------------------
+ * ICU's sentence rules (UAX 29) always break after a line feed, and inside a line only right
+ * after a terminator (STerm, ATerm), its closing punctuation and spaces, or after a paragraph
+ * separator; what decides the break is the character before the terminator and the text after
+ * it up to the next letter or terminator. So each line is scanned for terminators: the common
+ * cases ("다. 다음", "end. The", a terminator ending the line) are decided here, and ICU is run
+ * only over a window from the character before a terminator to the character that decides it.
+ * test_analyzer compares this with ICU over whole texts, on the corpus and on random text. */
+
+static int sb_class(const sg_segmenter *s, const unsigned char *p, size_t n, size_t *len) {
+  int32_t cp;
+  if (p[0] < 0x80) {
+    *len = 1;
+    return s->ascii_sb[p[0]];
+  }
+  *len = sg_utf8_decode(p, n, &cp);
+  if (!*len) { /* N is well-formed; be safe anyway */
+    *len = 1;
+    return U_SB_OTHER;
+  }
+  return sg_is_hangul_syllable(cp) ? U_SB_OLETTER : u_getIntPropertyValue(cp, UCHAR_SENTENCE_BREAK);
+}
+
+static int is_terminator(int c) { return c == U_SB_ATERM || c == U_SB_STERM || c == U_SB_SEP; }
+
+static int decides(int c) {
+  return c == U_SB_OLETTER || c == U_SB_UPPER || c == U_SB_LOWER || c == U_SB_SEP ||
+         c == U_SB_LF || c == U_SB_CR || c == U_SB_STERM || c == U_SB_ATERM;
+}
+
+static int is_extend(int c) { return c == U_SB_EXTEND || c == U_SB_FORMAT; }
+
+/* End of the text that decides the break after the terminator ending at `after`: past the
+ * first deciding character (and its Extend/Format), or the line end le. */
+static size_t decision_end(const sg_segmenter *s, const unsigned char *t, size_t after, size_t le) {
+  size_t i = after, l;
+  while (i < le) {
+    int c = sb_class(s, t + i, le - i, &l);
+    i += l;
+    if (c == U_SB_LF) return le;
+    if (!decides(c)) continue;
+    while (i < le && is_extend(sb_class(s, t + i, le - i, &l))) i += l;
+    return i;
+  }
+  return le;
+}
+
+/* Start of the character before the terminator at `at` (Extend/Format skipped), at least ls. */
+static size_t window_start(const sg_segmenter *s, const unsigned char *t, size_t ls, size_t at) {
+  size_t i = at, l;
+  while (i > ls) {
+    do i--;
+    while (i > ls && (t[i] & 0xC0) == 0x80);
+    if (!is_extend(sb_class(s, t + i, at - i, &l))) break;
+  }
+  return i;
+}
+
+enum { FAST_NO, FAST_BREAK, FAST_NONE };
+
+/* Decides an ASCII terminator at `at` followed by blanks and a Hangul syllable or a capital
+ * (a break before that), or by blanks up to the line end (no break before it). */
+static int fast_sentence(const unsigned char *t, size_t at, size_t le, size_t *brk) {
+  size_t k = at + 1;
+  while (k < le && (t[k] == ' ' || t[k] == '\t')) k++;
+  if (k == le || t[k] == '\n') return FAST_NONE;
+  if (k == at + 1) return FAST_NO;
+  if ((t[k] >= 'A' && t[k] <= 'Z') || sg_syllable_at(t + k, t + le)) {
+    *brk = k;
+    return FAST_BREAK;
+  }
+  return FAST_NO;
+}
+
+typedef struct sentence_walk {
+  sg_segmenter *s;
+  sg_analysis *r;
+  const unsigned char *t;
+  size_t ws, we; /* window waiting for ICU; ws == we: none */
+} sentence_walk;
+
+/* ICU over the waiting window; its breaks inside are sentence ends (one at its end is an
+ * artifact of the window, and the line end is added by the caller). */
+static int flush_window(sentence_walk *w) {
+  if (w->ws == w->we) return SEOGO_OK;
+  size_t ws = w->ws, we = w->we;
+  if (we - ws > WINDOW_MAX) we = ws + window_len((const char *)w->t + ws, we - ws);
+  w->ws = w->we = 0;
+  int rc = set_text(w->s, w->s->sentences, (const char *)w->t + ws, we - ws);
+  if (rc) return rc;
+  ubrk_first(w->s->sentences);
+  for (int32_t b; (b = ubrk_next(w->s->sentences)) != UBRK_DONE && ws + (size_t)b < we;)
+    if ((rc = sentence_boundary(w->r, ws + (size_t)b)) != 0) return rc;
+  return SEOGO_OK;
+}
+
+static int terminator(sentence_walk *w, size_t ls, size_t le, size_t at, size_t len) {
+  size_t ws = window_start(w->s, w->t, ls, at);
+  if (w->ws != w->we && ws < w->we) { /* overlaps the waiting window: one ICU run */
+    size_t we = decision_end(w->s, w->t, at + len, le);
+    if (we > w->we) w->we = we;
+    return SEOGO_OK;
+  }
+  int rc = flush_window(w);
+  if (rc) return rc;
+  size_t brk;
+  int fast = w->t[at] < 0x80 ? fast_sentence(w->t, at, le, &brk) : FAST_NO;
+  if (fast == FAST_BREAK) return sentence_boundary(w->r, brk);
+  if (fast == FAST_NO) {
+    w->ws = ws;
+    w->we = decision_end(w->s, w->t, at + len, le);
+  }
+  return SEOGO_OK;
+}
+
+/* The sentence ends inside line [ls, le) (le after its line feed), then le. */
+static int line_sentences(sentence_walk *w, size_t ls, size_t le) {
+  const unsigned char *t = w->t;
+  for (size_t i = ls, l; i < le; i += l) {
+    unsigned char c = t[i];
+    if (c < 0x80) {
+      l = 1;
+      if (c != '.' && c != '!' && c != '?') {
+        if (!is_terminator(w->s->ascii_sb[c])) continue;
+      }
+    } else if (sg_syllable_at(t + i, t + le)) {
+      l = 3;
+      continue;
+    } else if (!is_terminator(sb_class(w->s, t + i, le - i, &l))) {
+      continue;
+    }
+    int rc = terminator(w, ls, le, i, l);
+    if (rc) return rc;
+  }
+  int rc = flush_window(w);
+  return rc ? rc : sentence_boundary(w->r, le);
+}
+
+int sg_segment_sentences(sg_segmenter *s, sg_analysis *r) {
+  sentence_walk w = {s, r, r->norm.data, 0, 0};
+  r->nsentences = 0;
+  size_t n = r->norm.len;
+  for (size_t ls = 0; ls < n;) {
+    const unsigned char *nl = memchr(w.t + ls, '\n', n - ls);
+    size_t le = nl ? (size_t)(nl - w.t) + 1 : n;
+    int rc = line_sentences(&w, ls, le);
+    if (rc) return rc;
+    ls = le;
   }
   return SEOGO_OK;
 }

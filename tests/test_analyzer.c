@@ -339,6 +339,71 @@ static void test_fast_path_finds_icu_words(void) {
   sg_segmenter_free(seg);
 }
 
+/* ---- Sentences: the scan with ICU windows finds exactly ICU's sentence ends -------------------- */
+
+/* Whether the sentence ends of r->norm found by sg_segment_sentences are ICU's over the whole
+ * text; prints the first difference. */
+static int same_sentences(sg_analysis *r, const char *what) {
+  CHECK(sg_segment_sentences(seg, r) == SEOGO_OK);
+  size_t n = r->nsentences;
+  uint32_t *fast = malloc((n ? n : 1) * sizeof *fast);
+  if (n) memcpy(fast, r->sentence_ends, n * sizeof *fast);
+  CHECK(sg_segment_sentences_icu(seg, r) == SEOGO_OK);
+  int same = n == r->nsentences && (n == 0 || memcmp(fast, r->sentence_ends, n * sizeof *fast) == 0);
+  if (!same) {
+    size_t i = 0;
+    while (i < n && i < r->nsentences && fast[i] == r->sentence_ends[i]) i++;
+    size_t at = i < r->nsentences ? r->sentence_ends[i] : i < n ? fast[i] : 0;
+    size_t from = at > 60 ? at - 60 : 0, to = at + 60 < r->norm.len ? at + 60 : r->norm.len;
+    fprintf(stderr, "%s: sentence end %zu: scan %u, ICU %u in [%.*s]\n", what, i,
+            i < n ? fast[i] : 0, i < r->nsentences ? r->sentence_ends[i] : 0, (int)(to - from),
+            (const char *)r->norm.data + from);
+  }
+  free(fast);
+  return same;
+}
+
+static void test_sentences_match_icu(void) {
+  seogo_error err;
+  CHECK(sg_segmenter_new(&seg, &err) == SEOGO_OK);
+  const char *files[] = {"000_659a9385f88d803c.txt", "001_5c4ecdcc42dba0b5.txt",
+                         "002_0223f975d8e56b67.txt", "003_6aa41a9c697c4b0d.txt",
+                         "004_4c37cfff86aabd90.txt"};
+  for (size_t f = 0; f < 5; f++) {
+    size_t len;
+    char *text = corpus(files[f], &len);
+    run(text, len, SG_ANALYZE_DOCUMENT);
+    CHECK(same_sentences(&res, files[f]));
+    free(text);
+  }
+  /* random text over the characters that sentence rules tell apart */
+  static const char *const pieces[] = {
+      "a", "z", "B", "Q", "0", "7", ".", ".", "!", "?", ",", "-", ":", ";", "'", "\"", "(", ")",
+      "[", "]", " ", " ", " ", "\t", "\n", "\n", "가", "다", "한", "美", "。", "｡", "．", "…",
+      "‥", "¿", "¡", "”", "’", "」", "》", "·", "é", "\xcc\x81", "\xe2\x80\xa8", "\xe2\x80\xa9",
+      "\xd5\x9d", "\xef\xbc\x8c", "Σ", "σ", "\xf0\x9f\x9a\x80", "\xef\xbf\xbd", "①", "ᄀ",
+      "U.S.", "e.g.", "3.5", "다. ", "다.\n", "Mr. "};
+  const size_t npieces = sizeof pieces / sizeof *pieces;
+  uint64_t rnd = 0x2545F4914F6CDD1Du;
+  int ok = 1;
+  char buf[512];
+  for (int round = 0; round < 6000 && ok; round++) {
+    size_t len = 0;
+    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+    int n = 1 + (int)((rnd >> 33) % 60);
+    for (int k = 0; k < n; k++) {
+      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
+      const char *p = pieces[(rnd >> 33) % npieces];
+      memcpy(buf + len, p, strlen(p));
+      len += strlen(p);
+    }
+    run(buf, len, SG_ANALYZE_QUERY); /* N without repair */
+    ok = same_sentences(&res, "random text");
+  }
+  CHECK_MSG(ok, "random text: the sentence scan must find ICU's sentence ends");
+  sg_segmenter_free(seg);
+}
+
 /* ---- Line repair ---------------------------------------------------------------------------- */
 
 static void test_pdf_words_joined_across_blank_lines(void) {
@@ -687,6 +752,7 @@ int main(void) {
   RUN(test_nul_and_controls_become_spaces);
   RUN(test_segments_normalize_like_whole_text);
   RUN(test_fast_path_finds_icu_words);
+  RUN(test_sentences_match_icu);
   RUN(test_pdf_words_joined_across_blank_lines);
   RUN(test_join_records_map_back);
   RUN(test_short_text_joins_but_headings_do_not);
