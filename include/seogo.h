@@ -118,6 +118,9 @@ typedef struct seogo_search_options {
   double b;           /* BM25 b (default 0.3: passages are already bounded in length, and
                          a larger b lets table cells and headings outrank prose) */
   int explain;        /* nonzero: keep a human-readable explanation (seogo_results_explain) */
+  int exact_total;    /* nonzero: count every match, so that seogo_results_total is exact
+                         (slower: without it, passages that cannot enter the top limit+offset
+                         are skipped unscored and uncounted). Default 0. */
 } seogo_search_options;
 
 /* Fills *options with the defaults above. */
@@ -161,8 +164,14 @@ int seogo_search(seogo_index *index, const char *query, size_t query_len,
 /* Number of hits held (at most options.limit). */
 size_t seogo_results_count(const seogo_results *results);
 
-/* Number of passages (or documents, when grouping) that match, before limit and offset. */
+/* Number of passages (or documents, when grouping) that match, before limit and offset: exact
+ * when seogo_results_total_is_exact() says so (always with options.exact_total, or when
+ * options.limit is 0), else a lower bound: the passages that could not enter the top
+ * limit+offset were skipped without being counted. */
 uint64_t seogo_results_total(const seogo_results *results);
+
+/* Nonzero when seogo_results_total is the exact number of matches, 0 when it is a lower bound. */
+int seogo_results_total_is_exact(const seogo_results *results);
 
 /* The i-th hit (0-based, best first), or NULL when i is out of range. Owned by `results`. */
 const seogo_hit *seogo_results_hit(const seogo_results *results, size_t i);
@@ -210,6 +219,31 @@ int seogo_index_stats_get(seogo_index *index, seogo_index_stats *out, seogo_erro
 int seogo_documents_each(seogo_index *index,
                          int (*fn)(void *ctx, const char *path, const seogo_document *doc),
                          void *ctx, seogo_error *err);
+
+/* One problem found by seogo_check. The strings are valid during the callback only. */
+typedef struct seogo_problem {
+  const char *table;   /* "meta", "docs", "paths", "text", "passages", "norms", "terms" or
+                          "postings" */
+  const char *key;     /* the damaged record, for a person: "doc 12", "passage 4410",
+                          "term 반도", "term 반도, block 4410", "path corpus/a.txt" */
+  const char *message; /* what is wrong with it */
+} seogo_problem;
+
+/* Checks the whole index in one snapshot of its last committed state: every record decodes,
+ * and the tables agree (each document has its path, text and passages; each passage belongs
+ * to one document and has its length in the norms; each term's counts match its postings
+ * blocks, whose passages exist and are long enough for their positions; the stats record
+ * counts what the tables hold). Calls `fn` (may be NULL) for each problem, in table order;
+ * when `fn` returns nonzero the check stops there. When the index is sound and `out` is not
+ * NULL, *out receives what the checked snapshot holds (as seogo_index_stats_get reports).
+ * Returns SEOGO_OK when the index is sound, SEOGO_ECORRUPT when a problem was found (the
+ * message gives the number found and the first), or SEOGO_ENOMEM / SEOGO_EIO when the check
+ * could not be done. The index is not changed; damage is repaired by rebuilding
+ * (seogo-index --rebuild).
+ * Cost: reads every page of the index once (the stored text only its size), and keeps a few
+ * bytes per passage in memory. Threads: as seogo_search (a writer may work meanwhile). */
+int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
+                void *ctx, seogo_index_stats *out, seogo_error *err);
 
 /* ---- Writing ---------------------------------------------------------------------------- */
 

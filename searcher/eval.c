@@ -2,6 +2,7 @@
  * order (AND = leapfrog intersection, OR = union, NOT = exclusion, phrases and NEAR =
  * positional joins, Korean words = bigram sequences at consecutive positions) and tells
  * ranking which scoring units match where. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ void sg_matcher_free(sg_matcher *m) {
   free(m->post);
   free(m->at);
   free(m->kids);
+  free(m->lf);
+  free(m->order);
   free(m->buf);
   free(m->recs);
   free(m->alt_occ);
@@ -68,6 +71,205 @@ static void set_end(sg_matcher *m) {
   m->pid = SG_PID_END;
   m->nocc = 0;
 }
+
+/* ---- top-k pruning: score bounds from block headers and tfs ------------------------------ */
+
+/* Rounding in the score's sums must never let a bound fall below the score it bounds. */
+#define BOUND_SLACK (1.0 + 1e-9)
+
+/* A bound of one term's tf at passage t (point: the exact tf when the cursor stands on t), or
+ * over [t, *upto] (range: from the header of the block holding t, narrowing *upto; *len is
+ * then the block's shortest passage). */
+static int term_bound(sg_postings *p, uint32_t t, int point, uint32_t *upto, double *tf,
+                      uint32_t *len, seogo_error *err) {
+  *tf = 0;
+  if (p->pid == SG_PID_END) return SEOGO_OK;
+  if (point && p->pid == t) {
+    *tf = sg_postings_tf(p);
+    return SEOGO_OK;
+  }
+  if (point && p->pid > t) return SEOGO_OK; /* moved past t: absent there */
+  sg_block_bound b;
+  int rc = sg_postings_block_header(p, t, &b, err);
+  if (rc || b.first_pid == SG_PID_END) return rc;
+  if (b.first_pid > t) { /* t falls between blocks: nothing until the next one */
+    if (!point && b.first_pid - 1 < *upto) *upto = b.first_pid - 1;
+    return SEOGO_OK;
+  }
+  if (b.last_pid < *upto) *upto = b.last_pid;
+  *tf = b.max_tf;
+  if (b.min_len > *len) *len = b.min_len;
+  return SEOGO_OK;
+}
+
+/* Occurrences of an expansion at t (point), or their largest number in a passage from t on. */
+static double alt_bound(const sg_matcher *m, uint32_t t, int point, uint32_t *upto) {
+  size_t lo = m->rec_i, hi = m->nrecs;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (m->recs[mid].pid < t) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo == m->nrecs) return 0;
+  if (m->recs[lo].pid > t) {
+    if (!point && m->recs[lo].pid - 1 < *upto) *upto = m->recs[lo].pid - 1;
+    return 0;
+  }
+  if (!point) return m->alt_max;
+  size_t end = lo;
+  while (end < m->nrecs && m->recs[end].pid == t) end++;
+  return (double)(end - lo);
+}
+
+/* A bound of a positional matcher's number of occurrences (see term_bound), which bounds its
+ * weighted tf too (every occurrence weighs at most 1). A sequence occurs at most as often as
+ * each of its terms, a phrase as each word after the first, a union or NEAR group as all its
+ * parts together. */
+static int tf_bound(const sg_matcher *m, uint32_t t, int point, uint32_t *upto, double *tf,
+                    uint32_t *len, seogo_error *err) {
+  *tf = 0;
+  if (m->kind == M_ALT) {
+    *tf = alt_bound(m, t, point, upto);
+    return SEOGO_OK;
+  }
+  uint32_t min_len = UINT32_MAX, kid_len = 1;
+  double sum = 0, min = HUGE_VAL;
+  size_t n = m->kind == M_SEQ ? m->nterms : m->nkids;
+  for (size_t i = 0; i < n; i++) {
+    double x;
+    uint32_t l = 1;
+    int rc = m->kind == M_SEQ ? term_bound(&m->post[i], t, point, upto, &x, &l, err)
+                              : tf_bound(m->kids[i], t, point, upto, &x, &l, err);
+    if (rc) return rc;
+    if (x <= 0 && m->kind != M_UNION) return SEOGO_OK; /* every part is needed */
+    sum += x;
+    if ((i > 0 || n == 1 || m->kind == M_SEQ) && x < min) min = x;
+    if (x > 0 && l < min_len) min_len = l;
+    if (l > kid_len) kid_len = l;
+  }
+  if (m->kind == M_UNION) {
+    *tf = sum;
+    *len = min_len == UINT32_MAX ? 1 : min_len;
+  } else {
+    *tf = m->kind == M_NEAR ? sum : min;
+    *len = kid_len;
+  }
+  return SEOGO_OK;
+}
+
+/* A bound of what the units under m add to the score at t (point: dl is t's length) or over
+ * [t, *upto]; *possible = 0 when m cannot match there at all. */
+static int score_bound(const sg_pruner *pr, const sg_matcher *m, uint32_t t, int point,
+                       uint32_t dl, uint32_t *upto, double *score, int *possible,
+                       seogo_error *err) {
+  *score = 0;
+  *possible = 1;
+  if (m->unit) {
+    double tf;
+    uint32_t len = 1;
+    int rc = tf_bound(m, t, point, upto, &tf, &len, err);
+    if (rc) return rc;
+    *possible = tf > 0;
+    if (*possible) *score = sg_unit_score(pr->params, m->unit, tf, point ? dl : len);
+    return SEOGO_OK;
+  }
+  if (m->kind != M_AND && m->kind != M_OR) return SEOGO_OK; /* a file filter: adds nothing */
+  size_t n = m->kind == M_AND ? m->npos : m->nkids;
+  int any = 0;
+  for (size_t i = 0; i < n; i++) {
+    double s;
+    int p;
+    int rc = score_bound(pr, m->kids[i], t, point, dl, upto, &s, &p, err);
+    if (rc) return rc;
+    if (!p && m->kind == M_AND) {
+      *possible = 0;
+      *score = 0;
+      return SEOGO_OK;
+    }
+    any |= p;
+    *score += s;
+  }
+  *possible = any;
+  return SEOGO_OK;
+}
+
+/* Whether a bound can still beat the top-k (a passage must score above theta to enter it). */
+static int beats(const sg_pruner *pr, double score, int possible) {
+  return possible && score * pr->prox * BOUND_SLACK >= pr->theta;
+}
+
+/* The first passage >= t that the block headers do not rule out (SG_PID_END: none). A range
+ * found worth visiting is not checked again, by any matcher, until t leaves it. */
+static int gate_range(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
+  sg_pruner *pr = m->pruner;
+  *out = t;
+  if (!pr || pr->theta == -HUGE_VAL || (t >= pr->pass_from && t <= pr->pass_upto))
+    return SEOGO_OK;
+  while (t != SG_PID_END) {
+    uint32_t upto = SG_PID_END - 1;
+    double s;
+    int possible;
+    int rc = score_bound(pr, pr->root, t, 0, 0, &upto, &s, &possible, err);
+    if (rc) return rc;
+    if (beats(pr, s, possible)) {
+      pr->pass_from = t;
+      pr->pass_upto = upto;
+      break;
+    }
+    pr->pruned = 1;
+    t = upto >= SG_PID_END - 1 ? SG_PID_END : upto + 1;
+  }
+  *out = t;
+  return SEOGO_OK;
+}
+
+/* Whether passage t, where m's cursors stand, could enter the top-k: its length and the tfs
+ * known at t, before any position is decoded. */
+static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
+  sg_pruner *pr = m->pruner;
+  *pass = 1;
+  if (!pr || !m->point_gate || pr->theta == -HUGE_VAL) return SEOGO_OK;
+  uint32_t dl, upto = SG_PID_END - 1;
+  double s;
+  int possible;
+  int rc = sg_reader_norm(pr->reader, t, &dl, err);
+  if (!rc) rc = score_bound(pr, pr->root, t, 1, dl ? dl : 1, &upto, &s, &possible, err);
+  if (rc) return rc;
+  *pass = beats(pr, s, possible);
+  if (!*pass) pr->pruned = 1;
+  return SEOGO_OK;
+}
+
+/* The loop of every matcher that verifies its candidates: a candidate step moves to the first
+ * passage >= t where the matcher may match (cursors aligned, no positions read); if pruning
+ * lets that passage through, the verify step reads what it needs (positions, exclusions) and
+ * says whether it matches; if not, the next candidate after it. */
+typedef int (*candidate_fn)(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err);
+typedef int (*verify_fn)(sg_matcher *m, int *match, seogo_error *err);
+
+static int seek_verified(sg_matcher *m, uint32_t target, candidate_fn candidate,
+                         verify_fn verify, seogo_error *err) {
+  uint32_t t = target;
+  for (;;) {
+    int rc = gate_range(m, t, &t, err);
+    if (!rc && t != SG_PID_END) rc = candidate(m, t, &t, err);
+    if (rc) return rc;
+    if (t == SG_PID_END) break;
+    int pass, match = 0;
+    if ((rc = gate_point(m, t, &pass, err))) return rc;
+    if (pass && (rc = verify(m, &match, err))) return rc;
+    if (match) {
+      m->pid = t;
+      return SEOGO_OK;
+    }
+    if (t == SG_PID_END - 1) break;
+    t++;
+  }
+  set_end(m);
+  return SEOGO_OK;
+}
+
+/* ---- the matchers --------------------------------------------------------------------------- */
 
 static float match_weight(unsigned first_flags, unsigned last_flags, int korean) {
   if (!korean) return 1.0f;
@@ -116,34 +318,34 @@ static int seq_occurrences(sg_matcher *m, seogo_error *err) {
   return SEOGO_OK;
 }
 
-static int seek_seq(sg_matcher *m, uint32_t target, seogo_error *err) {
-  uint32_t t = target;
+/* The first passage >= t holding all the sequence's terms. */
+static int seq_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
   for (;;) {
     size_t i;
     for (i = 0; i < m->nterms; i++) {
-      int rc = sg_postings_seek(&m->post[i], t, err);
+      sg_postings *p = &m->post[m->order ? m->order[i] : i];
+      int rc = sg_postings_seek(p, t, err);
       if (rc) return rc;
-      if (m->post[i].pid == SG_PID_END) {
-        set_end(m);
-        return SEOGO_OK;
-      }
-      if (m->post[i].pid != t) {
-        t = m->post[i].pid;
+      if (p->pid != t) {
+        t = p->pid;
         break;
       }
     }
-    if (i < m->nterms) continue;
-    int rc = seq_occurrences(m, err);
-    if (rc) return rc;
-    if (m->nocc > 0) {
-      m->pid = t;
+    if (i == m->nterms || t == SG_PID_END) {
+      *out = t;
       return SEOGO_OK;
     }
-    if (t == SG_PID_END - 1) break;
-    t++;
   }
-  set_end(m);
-  return SEOGO_OK;
+}
+
+static int seq_verify(sg_matcher *m, int *match, seogo_error *err) {
+  int rc = seq_occurrences(m, err);
+  *match = m->nocc > 0;
+  return rc;
+}
+
+static int seek_seq(sg_matcher *m, uint32_t target, seogo_error *err) {
+  return seek_verified(m, target, seq_candidate, seq_verify, err);
 }
 
 static int seek_alt(sg_matcher *m, uint32_t target) {
@@ -263,23 +465,19 @@ static int near_occurrences(sg_matcher *m, seogo_error *err) {
   return SEOGO_OK;
 }
 
+/* A phrase or NEAR group: its words (each found, positions checked) meet in one passage. */
+static int group_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
+  return leapfrog(m->lf ? m->lf : m->kids, m->nkids, t, out, err);
+}
+
+static int group_verify(sg_matcher *m, int *match, seogo_error *err) {
+  int rc = m->kind == M_PHRASE ? phrase_occurrences(m, err) : near_occurrences(m, err);
+  *match = m->nocc > 0;
+  return rc;
+}
+
 static int seek_positional_group(sg_matcher *m, uint32_t target, seogo_error *err) {
-  uint32_t t = target;
-  for (;;) {
-    int rc = leapfrog(m->kids, m->nkids, t, &t, err);
-    if (rc) return rc;
-    if (t == SG_PID_END) break;
-    rc = m->kind == M_PHRASE ? phrase_occurrences(m, err) : near_occurrences(m, err);
-    if (rc) return rc;
-    if (m->nocc > 0) {
-      m->pid = t;
-      return SEOGO_OK;
-    }
-    if (t == SG_PID_END - 1) break;
-    t++;
-  }
-  set_end(m);
-  return SEOGO_OK;
+  return seek_verified(m, target, group_candidate, group_verify, err);
 }
 
 static int occ_compare(const void *a, const void *b) {
@@ -321,26 +519,24 @@ static int seek_union(sg_matcher *m, uint32_t target, seogo_error *err) {
   return SEOGO_OK;
 }
 
-static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
-  uint32_t t = target;
-  for (;;) {
-    int rc = leapfrog(m->kids, m->npos, t, &t, err);
+/* AND: the positive kids meet in one passage, then none of the excluded ones is there. */
+static int and_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
+  return leapfrog(m->lf ? m->lf : m->kids, m->npos, t, out, err);
+}
+
+static int and_verify(sg_matcher *m, int *match, seogo_error *err) {
+  uint32_t t = m->kids[0]->pid;
+  *match = 1;
+  for (size_t i = m->npos; i < m->nkids && *match; i++) {
+    int rc = seek(m->kids[i], t, err);
     if (rc) return rc;
-    if (t == SG_PID_END) break;
-    int excluded = 0;
-    for (size_t i = m->npos; i < m->nkids && !excluded; i++) {
-      if ((rc = seek(m->kids[i], t, err))) return rc;
-      excluded = m->kids[i]->pid == t;
-    }
-    if (!excluded) {
-      m->pid = t;
-      return SEOGO_OK;
-    }
-    if (t == SG_PID_END - 1) break;
-    t++;
+    *match = m->kids[i]->pid != t;
   }
-  set_end(m);
   return SEOGO_OK;
+}
+
+static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
+  return seek_verified(m, target, and_candidate, and_verify, err);
 }
 
 static int seek_or(sg_matcher *m, uint32_t target, seogo_error *err) {
@@ -443,17 +639,96 @@ int sg_matcher_describe(const sg_matcher *m, sg_buf *out) {
 }
 
 
-static int unit_df(sg_unit *u, sg_reader *r, seogo_error *err) {
-  sg_matcher *m = u->m;
-  if (u->from_term) {
-    sg_term_info info;
-    int rc = sg_reader_term(r, m->post[0].term, m->post[0].term_len, &info, err);
-    if (rc == SEOGO_NOTFOUND) info.df = 0;
-    else if (rc) return rc;
-    u->df = info.df;
+/* ---- before the pass: df and idf of every unit, pruning set up ---------------------------- */
+
+/* Units of several terms whose df bound (below) is at most this are counted exactly, when the
+ * query has several units to weigh: counting walks at most about this many candidates. */
+#define DF_COUNT_MAX 1024
+
+static int term_df(sg_reader *r, const sg_postings *p, uint64_t *df, seogo_error *err) {
+  sg_term_info info;
+  int rc = sg_reader_term(r, p->term, p->term_len, &info, err);
+  if (rc == SEOGO_NOTFOUND) info.df = 0;
+  else if (rc) return rc;
+  *df = info.df;
+  return SEOGO_OK;
+}
+
+/* An upper bound of the passages where m matches, from the term records alone: a sequence or
+ * phrase matches at most where its rarest part does, a union where any part does. An expansion
+ * has its occurrences in memory: those are counted. */
+static int df_bound(const sg_matcher *m, sg_reader *r, double n, double *out, seogo_error *err) {
+  if (m->kind == M_ALT) {
+    uint64_t df = 0;
+    for (size_t i = 0; i < m->nrecs; i++) df += i == 0 || m->recs[i].pid != m->recs[i - 1].pid;
+    *out = (double)df;
     return SEOGO_OK;
   }
-  /* a word of several terms, a phrase or a NEAR group: count the passages where it occurs */
+  double min = n, sum = 0;
+  size_t count = m->kind == M_SEQ ? m->nterms : m->nkids;
+  for (size_t i = 0; i < count; i++) {
+    double x = 0;
+    uint64_t df = 0;
+    int rc = m->kind == M_SEQ ? term_df(r, &m->post[i], &df, err)
+                              : df_bound(m->kids[i], r, n, &x, err);
+    if (rc) return rc;
+    if (m->kind == M_SEQ) x = (double)df;
+    if (x < min) min = x;
+    sum += x;
+  }
+  *out = m->kind == M_UNION ? (sum < n ? sum : n) : min;
+  return SEOGO_OK;
+}
+
+/* The order in which an intersection tries its parts: the rarest first. */
+static double df_rank(const sg_matcher *m, double n) {
+  return m->kind == M_FILE || m->kind == M_OR || m->kind == M_AND ? n : m->df_est;
+}
+
+static int order_terms(sg_matcher *m, sg_reader *r, seogo_error *err) {
+  double *df = malloc(m->nterms * sizeof *df);
+  if (!df || !(m->order = malloc(m->nterms * sizeof *m->order))) {
+    free(df);
+    return nomem(err);
+  }
+  int rc = SEOGO_OK;
+  for (size_t i = 0; !rc && i < m->nterms; i++) {
+    uint64_t x = 0;
+    rc = term_df(r, &m->post[i], &x, err);
+    df[i] = (double)x;
+    size_t j = i;
+    for (; j > 0 && df[m->order[j - 1]] > df[i]; j--) m->order[j] = m->order[j - 1];
+    m->order[j] = i;
+  }
+  free(df);
+  return rc;
+}
+
+/* Intersections try their rarest part first (a sequence its rarest term), so that a frequent
+ * part is only moved to the passages the rare one names. Sets df_est below m. */
+static int sort_by_df(sg_matcher *m, sg_reader *r, double n, seogo_error *err) {
+  for (size_t i = 0; i < m->nkids; i++) {
+    int rc = sort_by_df(m->kids[i], r, n, err);
+    if (rc) return rc;
+  }
+  int rc = m->kind == M_SEQ && m->nterms > 1 ? order_terms(m, r, err) : SEOGO_OK;
+  if (!rc && m->kind != M_AND && m->kind != M_OR && m->kind != M_FILE)
+    rc = df_bound(m, r, n, &m->df_est, err);
+  if (rc || (m->kind != M_AND && m->kind != M_PHRASE && m->kind != M_NEAR)) return rc;
+  size_t nk = m->kind == M_AND ? m->npos : m->nkids;
+  if (!(m->lf = malloc(nk * sizeof *m->lf))) return nomem(err);
+  for (size_t i = 0; i < nk; i++) {
+    size_t j = i;
+    for (; j > 0 && df_rank(m->lf[j - 1], n) > df_rank(m->kids[i], n); j--)
+      m->lf[j] = m->lf[j - 1];
+    m->lf[j] = m->kids[i];
+  }
+  return SEOGO_OK;
+}
+
+/* Counts the passages where the unit occurs (a pass over its own matcher, without pruning). */
+static int count_df(sg_unit *u, seogo_error *err) {
+  sg_matcher *m = u->m;
   u->df = 0;
   uint32_t t = 1;
   for (;;) {
@@ -466,60 +741,61 @@ static int unit_df(sg_unit *u, sg_reader *r, seogo_error *err) {
   return sg_matcher_rewind(m, err);
 }
 
-/* Units reached from the root through ORs only: the main pass visits every passage where they
- * match, so it can count their df. */
-static void defer_visited(sg_matcher *m) {
-  if (m->unit) {
-    if (!m->unit->from_term) {
-      m->unit->df_deferred = 1;
-      m->unit->idf = 1.0;
-    }
-    return;
-  }
-  if (m->kind == M_OR)
-    for (size_t i = 0; i < m->nkids; i++) defer_visited(m->kids[i]);
-}
-
-int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err) {
-  double n = (double)r->stats.passages;
-  plan->npassages = n;
-  defer_visited(plan->root);
-  for (size_t i = 0; i < plan->nunits; i++) {
-    sg_unit *u = plan->units[i];
-    if (u->df_deferred) continue;
-    int rc = unit_df(u, r, err);
-    if (rc) return rc;
-    u->idf = sg_idf(n, (double)u->df);
+static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error *err) {
+  double bound;
+  int rc = df_bound(u->m, r, n, &bound, err);
+  if (rc) return rc;
+  u->df = (uint64_t)bound;
+  u->df_estimated = !u->from_term && u->m->kind != M_ALT;
+  if (u->df_estimated && weighed && bound <= DF_COUNT_MAX) {
+    u->df_estimated = 0;
+    return count_df(u, err);
   }
   return SEOGO_OK;
 }
 
-int sg_plan_has_deferred(const sg_plan *plan) {
-  for (size_t i = 0; i < plan->nunits; i++)
-    if (plan->units[i]->df_deferred) return 1;
-  return 0;
+/* Every matcher reached from the root without passing a NOT may skip blocks that cannot score.
+ * Single passages are judged (gate_point) only by term sequences, where it spares decoding
+ * positions, and only by those with no intersection above them: an intersection's part judges
+ * a passage by its siblings' block bounds too, and when those fail it, it would try its own
+ * passages one by one where the intersection would leap to the siblings' next passage. */
+static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point) {
+  m->pruner = pr;
+  m->point_gate = point && m->kind == M_SEQ;
+  int kids_point = point && (m->kind == M_OR || m->kind == M_UNION);
+  size_t n = m->kind == M_AND ? m->npos : m->nkids;
+  for (size_t i = 0; i < n; i++) attach_pruner(m->kids[i], pr, kids_point);
 }
 
-void sg_plan_count_deferred(sg_plan *plan) {
-  for (size_t i = 0; i < plan->nunits; i++)
-    if (plan->units[i]->df_deferred && plan->units[i]->present) plan->units[i]->df++;
-}
-
-double sg_plan_settle_df(sg_plan *plan) {
-  double factor = 1.0;
+int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_error *err) {
+  double n = (double)r->stats.passages;
+  plan->npassages = n;
+  int rc = sort_by_df(plan->root, r, n, err);
+  if (rc) return rc;
   for (size_t i = 0; i < plan->nunits; i++) {
     sg_unit *u = plan->units[i];
-    if (!u->df_deferred) continue;
-    u->df_deferred = 0;
-    u->idf = sg_idf(plan->npassages, (double)u->df);
-    if (plan->nunits == 1) factor = u->idf; /* the pass scored it with idf 1 */
+    if ((rc = unit_df(u, r, n, plan->nunits > 1, err))) return rc;
+    u->idf = sg_idf(n, (double)u->df);
   }
-  return factor;
+  sg_pruner *pr = calloc(1, sizeof *pr);
+  if (!pr) return nomem(err);
+  *pr = (sg_pruner){.root = plan->root, .params = p, .reader = r, .theta = -HUGE_VAL,
+                    .prox = sg_proximity_max(plan->nunits)};
+  plan->pruner = pr;
+  attach_pruner(plan->root, pr, 1);
+  return SEOGO_OK;
 }
+
+void sg_plan_set_threshold(sg_plan *plan, double theta) {
+  if (plan->pruner) plan->pruner->theta = theta;
+}
+
+int sg_plan_pruned(const sg_plan *plan) { return plan->pruner && plan->pruner->pruned; }
 
 int sg_plan_next(sg_plan *plan, uint32_t target, uint32_t *pid, seogo_error *err) {
   if (target == 0) target = 1;
-  int rc = seek(plan->root, target, err);
+  int rc = gate_range(plan->root, target, &target, err);
+  if (!rc) rc = seek(plan->root, target, err);
   *pid = rc ? SG_PID_END : plan->root->pid;
   return rc;
 }
@@ -583,4 +859,7 @@ int sg_unit_explain_terms(const sg_unit *u, sg_reader *r, const sg_rank_params *
 
 int sg_unit_korean(const sg_unit *u) { return u->m->korean; }
 
-int sg_plan_rewind(sg_plan *plan, seogo_error *err) { return sg_matcher_rewind(plan->root, err); }
+int sg_plan_rewind(sg_plan *plan, seogo_error *err) {
+  if (plan->pruner) plan->pruner->pass_from = plan->pruner->pass_upto = 0;
+  return sg_matcher_rewind(plan->root, err);
+}

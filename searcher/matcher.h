@@ -17,6 +17,18 @@ typedef struct pid_range {
   uint32_t first, end; /* [first, end) */
 } pid_range;
 
+/* Top-k pruning shared by the matchers of one plan (eval.c): the score a passage must beat and
+ * what its bounds are computed from. */
+typedef struct sg_pruner {
+  sg_matcher *root;
+  const sg_rank_params *params;
+  sg_reader *reader;  /* passage lengths */
+  double theta;       /* the top-k's worst score; -HUGE_VAL: no pruning yet */
+  double prox;        /* the largest proximity factor of the query */
+  int pruned;         /* a passage was skipped */
+  uint32_t pass_from, pass_upto; /* the block bounds let these passages through */
+} sg_pruner;
+
 struct sg_matcher {
   mkind kind;
   uint32_t pid;      /* current passage; 0 before the first seek; SG_PID_END at the end */
@@ -28,11 +40,16 @@ struct sg_matcher {
   sg_occ *buf;       /* storage behind occ for SEQ, PHRASE, NEAR */
   size_t buf_cap;
   sg_unit *unit;     /* when this matcher is scored as a unit */
+  sg_pruner *pruner; /* may skip passages that cannot enter the top-k (NULL under NOT) */
+  int point_gate;    /* judges single passages too (see attach_pruner in eval.c) */
   sg_matcher **kids;
   size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
+  sg_matcher **lf;   /* AND, PHRASE, NEAR: the positive kids, rarest first (eval.c) */
+  double df_est;     /* an upper bound of the passages where it matches (eval.c) */
   /* SEQ: terms at consecutive positions */
   sg_postings *post;
   size_t *at;        /* per term: scan index into its positions */
+  size_t *order;     /* terms by df, rarest first: the order they are moved in */
   size_t nterms;
   int word_start;    /* the first term must start a word (prefix queries) */
   /* ALT: expanded terms, their occurrences merged and sorted by passage */
@@ -40,6 +57,7 @@ struct sg_matcher {
   size_t nrecs, rec_i;
   size_t nexpanded;
   sg_occ *alt_occ;
+  double alt_max;    /* most occurrences in one passage */
   /* NEAR: the window; PHRASE: the largest gap between words when not 0 (default: 1, or 2
    * after a Korean word) */
   uint32_t distance;

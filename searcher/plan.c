@@ -276,8 +276,12 @@ static int build_alt(builder *b, const char *prefix, size_t len, int syllable, i
   if (!rc && m->nrecs) {
     qsort(m->recs, m->nrecs, sizeof *m->recs, rec_compare);
     if (!(m->alt_occ = malloc(m->nrecs * sizeof *m->alt_occ))) rc = nomem(b->err);
-    for (size_t i = 0; !rc && i < m->nrecs; i++)
+    size_t run = 0;
+    for (size_t i = 0; !rc && i < m->nrecs; i++) {
       m->alt_occ[i] = (sg_occ){m->recs[i].pos, m->recs[i].pos, m->recs[i].weight};
+      run = i > 0 && m->recs[i].pid == m->recs[i - 1].pid ? run + 1 : 1;
+      if ((double)run > m->alt_max) m->alt_max = (double)run;
+    }
   }
   if (rc) {
     sg_matcher_free(m);
@@ -664,6 +668,7 @@ int sg_plan_build(sg_plan *plan, const sg_qnode *query, sg_reader *r, sg_analyze
 
 void sg_plan_free(sg_plan *plan) {
   sg_matcher_free(plan->root);
+  free(plan->pruner);
   for (size_t i = 0; i < plan->nunits; i++) {
     free(plan->units[i]->label);
     free(plan->units[i]);

@@ -71,6 +71,12 @@ double sg_proximity_factor(sg_unit **units, size_t n) {
 }
 
 
+double sg_proximity_max(size_t n) { return n < 2 ? 1.0 : 1.0 + PROXIMITY_BONUS; }
+
+double sg_unit_score(const sg_rank_params *p, const sg_unit *u, double tf, double dl) {
+  return sg_bm25(p, u->idf, tf, dl) * (u->grouped ? PHRASE_BOOST : 1.0);
+}
+
 double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
                         sg_buf *explain) {
   return sg_score_units(plan, p, dl, sg_proximity_factor(plan->units, plan->nunits), explain);
@@ -82,7 +88,7 @@ double sg_score_units(const sg_plan *plan, const sg_rank_params *p, double dl, d
   for (size_t i = 0; i < plan->nunits; i++) {
     const sg_unit *u = plan->units[i];
     if (!u->present) continue;
-    double s = sg_bm25(p, u->idf, u->tf, dl) * (u->grouped ? PHRASE_BOOST : 1.0);
+    double s = sg_unit_score(p, u, u->tf, dl);
     sum += s;
     if (explain)
       sg_buf_printf(explain, "    %s: tf=%.2f idf=%.3f dl=%.0f bm25=%.3f%s\n", u->label, u->tf, u->idf,

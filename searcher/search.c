@@ -11,6 +11,7 @@ struct seogo_results {
   seogo_hit *hits;
   size_t count;
   uint64_t total;
+  int total_exact;
   char *explain;
 };
 
@@ -25,11 +26,14 @@ void seogo_search_options_init(seogo_search_options *o) {
   o->k1 = 1.2;
   o->b = 0.3;
   o->explain = 0;
+  o->exact_total = 0;
 }
 
 size_t seogo_results_count(const seogo_results *r) { return r ? r->count : 0; }
 
 uint64_t seogo_results_total(const seogo_results *r) { return r ? r->total : 0; }
+
+int seogo_results_total_is_exact(const seogo_results *r) { return r ? r->total_exact : 1; }
 
 const seogo_hit *seogo_results_hit(const seogo_results *r, size_t i) {
   return r && i < r->count ? &r->hits[i] : NULL;
@@ -111,9 +115,14 @@ static int doc_of(search *s, uint32_t pid, doc_span *span) {
   return SEOGO_OK;
 }
 
+/* Once the top k is full, what a passage must beat is its worst entry: the plan prunes below
+ * it (unless every match must be counted). */
 static int push(search *s, const sg_scored *hit) {
   s->total++;
-  return sg_topk_push(&s->top, hit) ? nomem(s->err) : SEOGO_OK;
+  if (sg_topk_push(&s->top, hit)) return nomem(s->err);
+  if (!s->opt.exact_total && s->top.k && s->top.n == s->top.k)
+    sg_plan_set_threshold(&s->plan, s->top.heap[0].score);
+  return SEOGO_OK;
 }
 
 /* The grouping walk's state: the document of the last passage and its best passage so far. */
@@ -140,67 +149,10 @@ static int consider(search *s, walk *w, sg_scored *hit) {
   return SEOGO_OK;
 }
 
-/* Matched passages kept until the dfs counted by the pass are known: per passage its length,
- * proximity factor and each unit's tf (0: absent). */
-typedef struct keeper {
-  uint32_t *pids;
-  float *dls, *proximity, *tfs;
-  size_t n, cap;
-} keeper;
-
-static void keeper_free(keeper *k) {
-  free(k->pids);
-  free(k->dls);
-  free(k->proximity);
-  free(k->tfs);
-}
-
-static int keep(search *s, keeper *k, uint32_t pid, uint32_t dl) {
-  size_t nu = s->plan.nunits;
-  if (k->n == k->cap) {
-    size_t cap = k->cap ? 2 * k->cap : 1024;
-    uint32_t *pids = realloc(k->pids, cap * sizeof *pids);
-    if (pids) k->pids = pids;
-    float *dls = pids ? realloc(k->dls, cap * sizeof *dls) : NULL;
-    if (dls) k->dls = dls;
-    float *prox = dls ? realloc(k->proximity, cap * sizeof *prox) : NULL;
-    if (prox) k->proximity = prox;
-    float *tfs = prox ? realloc(k->tfs, cap * nu * sizeof *tfs) : NULL;
-    if (!tfs) return nomem(s->err);
-    k->tfs = tfs;
-    k->cap = cap;
-  }
-  k->pids[k->n] = pid;
-  k->dls[k->n] = (float)dl;
-  k->proximity[k->n] = (float)sg_proximity_factor(s->plan.units, nu);
-  for (size_t u = 0; u < nu; u++)
-    k->tfs[k->n * nu + u] = s->plan.units[u]->present ? (float)s->plan.units[u]->tf : 0.0f;
-  k->n++;
-  return SEOGO_OK;
-}
-
-static int score_kept(search *s, const keeper *k, walk *w) {
-  size_t nu = s->plan.nunits;
-  for (size_t i = 0; i < k->n; i++) {
-    for (size_t u = 0; u < nu; u++) {
-      s->plan.units[u]->tf = k->tfs[i * nu + u];
-      s->plan.units[u]->present = k->tfs[i * nu + u] > 0;
-    }
-    sg_scored hit = {sg_score_units(&s->plan, &s->params, k->dls[i], k->proximity[i], NULL),
-                     k->pids[i], 0};
-    int rc = consider(s, w, &hit);
-    if (rc) return rc;
-  }
-  return SEOGO_OK;
-}
-
-/* Walks every matching passage in id order, scoring each into the top-k (with grouping, each
- * document's best passage). When the pass itself counts some unit's df and there are several
- * units, the passages are kept and scored once the pass is over. */
+/* Walks the matching passages in id order, scoring each into the top-k (with grouping, each
+ * document's best passage); the plan skips those that cannot beat the top-k's worst. */
 static int run(search *s) {
   walk w = {0};
-  keeper k = {0};
-  int keeping = sg_plan_has_deferred(&s->plan) && s->plan.nunits > 1;
   uint32_t target = 1;
   int rc = SEOGO_OK;
   while (!rc && target != SG_PID_END) {
@@ -214,19 +166,10 @@ static int run(search *s) {
       break;
     }
     sg_plan_collect(&s->plan, pid);
-    sg_plan_count_deferred(&s->plan);
-    if (keeping) {
-      rc = keep(s, &k, pid, dl);
-      continue;
-    }
     sg_scored hit = {sg_score_passage(&s->plan, &s->params, dl, NULL), pid, 0};
     rc = consider(s, &w, &hit);
   }
-  double factor = sg_plan_settle_df(&s->plan);
-  if (!rc && keeping) rc = score_kept(s, &k, &w);
   if (!rc && w.have_best) rc = push(s, &w.best);
-  keeper_free(&k);
-  for (size_t i = 0; !rc && i < s->top.n; i++) s->top.heap[i].score *= factor;
   return rc;
 }
 
@@ -301,8 +244,11 @@ static int explain_header(search *s, sg_buf *b) {
                    s->params.avgdl, s->opt.k1, s->opt.b);
   for (size_t i = 0; !rc && i < s->plan.nunits; i++) {
     const sg_unit *u = s->plan.units[i];
-    rc = sg_buf_printf(b, "unit %s: df=%llu idf=%.3f%s\n", u->label, (unsigned long long)u->df,
-                 u->idf, u->from_term ? "" : " (df counted)");
+    rc = sg_buf_printf(b, "unit %s: df=%s%llu idf=%.3f%s\n", u->label,
+                       u->df_estimated ? "~" : "", (unsigned long long)u->df, u->idf,
+                       u->from_term      ? ""
+                       : u->df_estimated ? " (df estimated from its terms)"
+                                         : " (df counted)");
     if (!rc && !u->from_term) {
       if (sg_buf_append(b, "  terms:", 8)) return nomem(s->err);
       /* a status of its own (a damaged term record is SEOGO_ECORRUPT, not out of memory) */
@@ -325,6 +271,7 @@ static int explain_hits(search *s, const seogo_results *res, sg_buf *b) {
   size_t n = res->count;
   uint32_t *pids = malloc((n ? n : 1) * sizeof *pids);
   sg_buf *parts = calloc(n ? n : 1, sizeof *parts);
+  sg_plan_set_threshold(&s->plan, -HUGE_VAL); /* the hits themselves, however they score */
   int rc = pids && parts ? sg_plan_rewind(&s->plan, s->err) : nomem(s->err);
   for (size_t i = 0; !rc && i < n; i++) pids[i] = (uint32_t)res->hits[i].passage_id;
   if (!rc) qsort(pids, n, sizeof *pids, pid_compare);
@@ -375,11 +322,12 @@ static int search_run(search *s, const char *query, size_t query_len, seogo_resu
   if ((rc = sg_plan_build(&s->plan, s->query, &s->reader, s->analyzer, s->err))) return rc;
   s->planned = 1;
   sg_rank_params_init(&s->params, &s->reader.stats, s->opt.k1, s->opt.b);
-  if ((rc = sg_plan_prepare(&s->plan, &s->reader, s->err))) return rc;
+  if ((rc = sg_plan_prepare(&s->plan, &s->reader, &s->params, s->err))) return rc;
   uint64_t k = (uint64_t)s->opt.offset + s->opt.limit;
   sg_topk_init(&s->top, s->opt.limit ? (size_t)k : 0);
   if ((rc = run(s))) return rc;
   res->total = s->total;
+  res->total_exact = !sg_plan_pruned(&s->plan);
   if ((rc = take_hits(s, res))) return rc;
   if (s->opt.explain) rc = explain(s, res);
   return rc;

@@ -177,10 +177,10 @@ typedef struct sg_matcher sg_matcher;
 typedef struct sg_unit {
   sg_matcher *m;
   char *label;      /* the query text it stands for (owned) */
-  uint64_t df;      /* passages where it occurs */
+  uint64_t df;      /* passages where it occurs (or its estimate, see sg_plan_prepare) */
   double idf;
   int from_term;    /* df is the single term's df from its record */
-  int df_deferred;  /* df is counted by the main pass itself (see sg_plan_settle_df) */
+  int df_estimated; /* df is estimated from its terms' records, not counted */
   int grouped;      /* a phrase or NEAR group (gets the phrase boost) */
   /* per passage, filled by sg_plan_collect */
   double tf;
@@ -217,6 +217,7 @@ typedef struct sg_plan {
   long ngroups;
   double npassages;  /* N, for idf */
   sg_buf explain;    /* the analyzed tree (always built; cheap) */
+  struct sg_pruner *pruner; /* top-k pruning (eval.c), set up by sg_plan_prepare */
 } sg_plan;
 
 /* plan.c: builds the plan of the parsed query: analyzes the words, looks up and expands terms and
@@ -227,21 +228,32 @@ int sg_plan_build(sg_plan *plan, const sg_qnode *query, sg_reader *r, sg_analyze
                   seogo_error *err);
 void sg_plan_free(sg_plan *plan);
 
-/* eval.c: computes df and idf of every unit (counting passages for units of several terms). Leaves
- * the matchers rewound. */
-int sg_plan_prepare(sg_plan *plan, sg_reader *r, seogo_error *err);
+struct sg_rank_params;
 
-/* Units of several terms that the main pass visits wherever they match (the root, or under ORs
- * only) are not evaluated twice: sg_plan_prepare marks them df_deferred (idf 1 for now), the
- * main pass counts them (sg_plan_count_deferred after each sg_plan_collect), and
- * sg_plan_settle_df sets their idf. It returns the factor by which scores computed during the
- * pass are to be multiplied when the query is that one unit alone (its idf), else 1: with
- * several units the pass must keep each passage's tfs and score them afterwards. */
-int sg_plan_has_deferred(const sg_plan *plan);
-void sg_plan_count_deferred(sg_plan *plan);
-double sg_plan_settle_df(sg_plan *plan);
+/* eval.c: sets df and idf of every unit before the pass, so that every passage is scored as it
+ * is met. A unit of one term reads its df from the term record. A unit of several terms (a
+ * Korean word's bigrams, a phrase, NEAR) estimates it from its terms' records (the smallest df
+ * of a sequence or phrase: an upper bound), and counts it exactly only when that bound is
+ * small (cheap) and the query has other units to weigh it against: the idf of a query's only
+ * unit scales every score alike and does not change the ranking. Then sets up pruning with
+ * the ranking parameters p (see sg_plan_set_threshold). Leaves the matchers rewound. */
+int sg_plan_prepare(sg_plan *plan, sg_reader *r, const struct sg_rank_params *p,
+                    seogo_error *err);
 
-/* Moves the root to the first matching passage >= target; *pid = SG_PID_END at the end. */
+/* Top-k pruning: from now on only passages scoring above theta matter (the k-th best score so
+ * far; -HUGE_VAL, the start, turns pruning off). The matchers then skip, without decoding them,
+ * postings blocks and passages whose score bounds (per-block max tf and min length, then the
+ * passage's own tfs and length, before any position is decoded) cannot beat theta: they are
+ * neither visited by sg_plan_next nor counted. theta must never decrease, except to
+ * -HUGE_VAL after a rewind. */
+void sg_plan_set_threshold(sg_plan *plan, double theta);
+
+/* Whether pruning skipped a passage that matches or might match (the count of passages visited
+ * is then a lower bound of the matches). */
+int sg_plan_pruned(const sg_plan *plan);
+
+/* Moves the root to the first matching passage >= target that pruning lets through; *pid =
+ * SG_PID_END at the end. */
 int sg_plan_next(sg_plan *plan, uint32_t target, uint32_t *pid, seogo_error *err);
 
 /* Fills unit->tf / unit->present for the passage the root stands on. */
@@ -251,7 +263,6 @@ void sg_plan_collect(sg_plan *plan, uint32_t pid);
 const sg_occ *sg_unit_occurrences(const sg_unit *u, size_t *n);
 
 /* Appends " term df=N idf=X" for each term the unit reads (expansions summarized). */
-struct sg_rank_params;
 int sg_unit_explain_terms(const sg_unit *u, sg_reader *r, const struct sg_rank_params *p,
                           sg_buf *out, seogo_error *err);
 
@@ -276,6 +287,13 @@ double sg_idf(double npassages, double df);
 
 /* One unit's BM25 contribution. */
 double sg_bm25(const sg_rank_params *p, double idf, double tf, double dl);
+
+/* A unit's share of a passage's score (BM25 with the unit's idf and boost) for a tf and a
+ * passage length: increasing in tf, decreasing in dl, so bounds of both give a bound of it. */
+double sg_unit_score(const sg_rank_params *p, const sg_unit *u, double tf, double dl);
+
+/* The largest proximity factor n units can earn. */
+double sg_proximity_max(size_t n);
 
 /* Proximity factor (>= 1) for the units present in the passage: query-order neighbours that
  * stand close together, most when they read as a phrase. */

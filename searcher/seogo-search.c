@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <utf8proc.h>
 
+#include "../indexer/fault.h" /* the handler shared with seogo-index */
 #include "seogo.h"
 
 static const char USAGE[] =
@@ -34,7 +35,8 @@ static const char USAGE[] =
     "NEAR(a b, N) (within N words; default 10), prefix*, file:GLOB (document path).\n"
     "Korean words match inside longer words and across particles (반도체를 finds 반도체).\n"
     "\n"
-    "Exit status: 0 when something matched, 1 when nothing did, 2 on an error.\n";
+    "Exit status: 0 when something matched, 1 when nothing did, 2 on an error, 3 when the\n"
+    "program crashed reading a damaged index (rebuild it with seogo-index --rebuild).\n";
 
 typedef struct config {
   const char *index_path;
@@ -199,7 +201,10 @@ static long long micros_now(void) {
 /* Runs one query and prints its output. Returns 0 with hits, 1 without, 2 on error. */
 static int run_query(const config *c, seogo_index *index, const char *q, size_t n, long line) {
   seogo_search_options opt = c->opt;
-  if (c->count) opt.limit = 0;
+  if (c->count) {
+    opt.limit = 0;
+    opt.exact_total = 1;
+  }
   seogo_results *res = NULL;
   seogo_error err = {0};
   long long t0 = micros_now();
@@ -241,7 +246,9 @@ static int run_query(const config *c, seogo_index *index, const char *q, size_t 
   if (line > 0 && c->json) {
     fprintf(stdout, "{\"query_line\":%ld,\"query\":", line);
     json_string(stdout, q, n);
-    printf(",\"hits\":%zu,\"total\":%llu,\"micros\":%lld}\n", count, (unsigned long long)total,
+    /* without --count the total may be a lower bound ("N or more"): pruning skipped the rest */
+    printf(",\"hits\":%zu,\"total\":%llu,\"total_exact\":%s,\"micros\":%lld}\n", count,
+           (unsigned long long)total, seogo_results_total_is_exact(res) ? "true" : "false",
            micros);
   }
   seogo_results_free(res);
@@ -436,6 +443,7 @@ int main(int argc, char **argv) {
   if (!c.index_path) c.index_path = getenv("SEOGO_INDEX");
   if (!c.index_path || !*c.index_path) c.index_path = ".seogo";
   c.bold = isatty(STDOUT_FILENO) && !c.json;
+  fault_guard("seogo-search", c.index_path);
   seogo_index *index = NULL;
   seogo_error err = {0};
   if (seogo_open(c.index_path, SEOGO_OPEN_READ, &index, &err)) {

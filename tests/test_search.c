@@ -329,12 +329,15 @@ static void test_grouping_limit_offset(void) {
   seogo_results_free(r);
   seogo_search_options_init(&o);
   o.limit = 6;
+  o.exact_total = 1;
   seogo_results *all = search_opt("반도체", &o);
   o.limit = 3;
   o.offset = 2;
   seogo_results *page = search_opt("반도체", &o);
   CHECK_EQ_INT(seogo_results_count(page), 3);
+  CHECK(seogo_results_total_is_exact(all) && seogo_results_total_is_exact(page));
   CHECK_EQ_INT(seogo_results_total(page), seogo_results_total(all));
+  CHECK_EQ_INT(seogo_results_total(all), total_of("반도체"));
   for (size_t i = 0; i < 3; i++)
     CHECK_EQ_INT(seogo_results_hit(page, i)->passage_id,
                  seogo_results_hit(all, i + 2)->passage_id);
@@ -424,25 +427,84 @@ static void test_snippets(void) {
   seogo_results_free(r);
 }
 
-static void test_df_counted_in_the_pass(void) {
-  /* the df of a unit of several terms is counted during the search itself when the pass visits
-   * all its passages; the scores must be those of a separate count */
+static void test_one_unit_needs_no_df(void) {
+  /* a query's only unit is ranked without its df (an estimate from its bigrams' records stands
+   * in): its idf scales every score alike. Weighed against another word, its df is counted;
+   * the hits and their order stay the same, the scores differ by one factor. */
   seogo_results *alone = search_n("데이터주권", 20);
   seogo_results *with_or = search_n("데이터주권 OR zyxwvutsrq", 20);
-  seogo_results *with_and = search_n("데이터주권 -zyxwvutsrq", 20); /* counted beforehand */
+  seogo_results *with_not = search_n("데이터주권 -zyxwvutsrq", 20);
   CHECK(seogo_results_count(alone) >= 3);
   CHECK_EQ_INT(seogo_results_count(alone), seogo_results_count(with_or));
-  CHECK_EQ_INT(seogo_results_count(alone), seogo_results_count(with_and));
-  for (size_t i = 0; i < seogo_results_count(alone); i++) {
+  CHECK_EQ_INT(seogo_results_count(alone), seogo_results_count(with_not));
+  double factor = 0;
+  for (size_t i = 0; i < seogo_results_count(alone) && i < seogo_results_count(with_or); i++) {
     const seogo_hit *a = seogo_results_hit(alone, i), *o = seogo_results_hit(with_or, i),
-                    *n = seogo_results_hit(with_and, i);
+                    *n = seogo_results_hit(with_not, i);
     CHECK(a->passage_id == o->passage_id && a->passage_id == n->passage_id);
-    CHECK_MSG(fabs(a->score - o->score) < 1e-4 && fabs(a->score - n->score) < 1e-4,
+    if (i == 0) factor = o->score / a->score;
+    CHECK_MSG(fabs(a->score * factor - o->score) < 1e-6 * o->score &&
+                  fabs(a->score - n->score) < 1e-9,
               "scores %.6f %.6f %.6f", a->score, o->score, n->score);
   }
+  CHECK(factor >= 1.0); /* the estimate bounds df from above: its idf is not larger */
   seogo_results_free(alone);
   seogo_results_free(with_or);
-  seogo_results_free(with_and);
+  seogo_results_free(with_not);
+}
+
+/* One search visiting every match (exact_total) and one pruning what cannot enter the top k. */
+static void check_pruned_like_exhaustive(const char *q, uint32_t limit, int group,
+                                         int *pruned) {
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.limit = limit;
+  o.group = group;
+  o.snippets = 0;
+  o.exact_total = 1;
+  seogo_results *all = search_opt(q, &o);
+  o.exact_total = 0;
+  seogo_results *top = search_opt(q, &o);
+  if (!all || !top) {
+    seogo_results_free(all);
+    seogo_results_free(top);
+    return;
+  }
+  CHECK(seogo_results_total_is_exact(all));
+  CHECK_MSG(seogo_results_count(top) == seogo_results_count(all), "[%s] limit %u group %d: %zu "
+            "hits, exhaustively %zu", q, (unsigned)limit, group, seogo_results_count(top),
+            seogo_results_count(all));
+  for (size_t i = 0; i < seogo_results_count(top) && i < seogo_results_count(all); i++) {
+    const seogo_hit *t = seogo_results_hit(top, i), *a = seogo_results_hit(all, i);
+    CHECK_MSG(t->passage_id == a->passage_id && t->score == a->score,
+              "[%s] limit %u group %d hit %zu: passage %llu score %.9f, exhaustively %llu %.9f",
+              q, (unsigned)limit, group, i, (unsigned long long)t->passage_id, t->score,
+              (unsigned long long)a->passage_id, a->score);
+  }
+  uint64_t n = seogo_results_total(top), exact = seogo_results_total(all);
+  if (seogo_results_total_is_exact(top)) CHECK_EQ_INT(n, exact);
+  else CHECK(n >= seogo_results_count(top) && n <= exact);
+  if (!seogo_results_total_is_exact(top)) *pruned = 1;
+  seogo_results_free(all);
+  seogo_results_free(top);
+}
+
+static void test_pruning_keeps_the_top_k(void) {
+  /* pruning skips passages whose score bounds cannot beat the k-th best: the hits, their order
+   * and their scores are those of visiting every match; only the total becomes a lower bound */
+  static const char *const queries[] = {
+      "반도체", "AI", "정책", "데이터센터", "기술주권", "반도체를", "수출통제가", "GPU",
+      "semiconductors", "\"소버린 AI\"", "\"AI Action Plan\"", "소버린 AI", "AI반도체",
+      "반도체 AND 수출", "반도체 OR GPU", "AI OR 데이터 OR 정책", "반도체 -중국",
+      "반도체 AND (수출 OR 통제) NOT 중국", "NEAR(엔비디아 협력, 5)", "semicond*", "레버리지*",
+      "칩", "반도체 file:*001_*", "행동 계획", "2025년 11월"};
+  static const uint32_t limits[] = {1, 3, 10};
+  int pruned = 0;
+  for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++)
+    for (size_t l = 0; l < sizeof limits / sizeof limits[0]; l++)
+      for (int group = 0; group < 2; group++)
+        check_pruned_like_exhaustive(queries[q], limits[l], group, &pruned);
+  CHECK(pruned); /* the test did exercise pruning */
 }
 
 static void test_explain(void) {
@@ -626,7 +688,8 @@ int main(void) {
   RUN(test_grouping_limit_offset);
   RUN(test_passages_repair_like_their_document);
   RUN(test_snippets);
-  RUN(test_df_counted_in_the_pass);
+  RUN(test_one_unit_needs_no_df);
+  RUN(test_pruning_keeps_the_top_k);
   RUN(test_explain);
   RUN(test_errors);
   RUN(test_postings_cursor_skips_blocks);
