@@ -442,11 +442,18 @@ def plot(sizes, data, path):
 
 
 def engine_notes(data):
+    """One row per engine and configuration; the sizes are named when an engine was measured
+    with different versions or configurations (older figures kept by --engines)."""
     seen = {}
-    for runs in data.values():
+    for label, runs in data.items():
         for e, r in runs.items():
-            seen.setdefault(e, (r.get("version", "?"), r.get("config", "")))
-    return ["| %s | %s | %s |" % (e, seen[e][0], seen[e][1]) for e in ENGINES if e in seen]
+            seen.setdefault(e, {}).setdefault((r.get("version", "?"), r.get("config", "")), []).append(label)
+    rows = []
+    for e in ENGINES:
+        for (version, config), labels in seen.get(e, {}).items():
+            where = " (%s)" % ", ".join(labels) if len(seen[e]) > 1 else ""
+            rows.append("| %s%s | %s | %s |" % (e, where, version, config))
+    return rows
 
 
 def main():
