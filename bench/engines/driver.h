@@ -421,7 +421,8 @@ DRV_FN void drv_write_classes(FILE *f, drv_class_stats *cs, size_t ncs) {
 /* index_bytes is the index without its stored text (all of it when the text is unknown). */
 DRV_FN void drv_write_index_figures(FILE *f, const drv_index_info *info, double seconds,
                                     long rss_kb, const drv_sizes *sz) {
-  uint64_t text = sz->text_known && sz->text_bytes <= sz->disk_bytes ? sz->text_bytes : 0;
+  uint64_t text = !sz->text_known ? 0 : sz->text_bytes < sz->disk_bytes ? sz->text_bytes
+                                                                          : sz->disk_bytes;
   fprintf(f, "  \"input_bytes\": %llu,\n  \"items\": %llu,\n  \"index_seconds\": %.3f,\n"
              "  \"peak_rss_kb\": %ld,\n  \"disk_bytes\": %llu,\n  \"index_bytes\": %llu,\n",
           (unsigned long long)info->input_bytes, (unsigned long long)info->items, seconds,
