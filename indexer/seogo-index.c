@@ -13,11 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "seogo.h"
 
 #define COMMIT_MB 32                      /* commit a batch after this much text ... */
 #define COMMIT_SECONDS 5.0                /* ... or after this long */
 #define PROGRESS_SECONDS 0.25
+#define CHECK_SHOWN 20                    /* problems --check prints; it counts the rest */
 
 static const char *program = "seogo-index";
 
@@ -25,6 +27,7 @@ static const char usage_text[] =
     "usage: seogo-index [-d INDEX] [options] PATH...\n"
     "       seogo-index [-d INDEX] --remove PATH...\n"
     "       seogo-index [-d INDEX] --stats [--list]\n"
+    "       seogo-index [-d INDEX] --check [PATH...]\n"
     "       seogo-index --analyze [--query] < TEXT\n"
     "\n"
     "Indexes text files (.txt in directory trees; files named on the command line whatever\n"
@@ -43,6 +46,8 @@ static const char usage_text[] =
     "                    until the new one is complete\n"
     "      --remove      remove the documents of PATH... (a file, or all under a directory)\n"
     "      --stats       print what the index holds; with --list, also each document\n"
+    "      --check       read the whole index and check that its tables agree; with PATH...,\n"
+    "                    then update it from them, only if it is sound\n"
     "      --analyze     print the terms the analyzer makes of standard input: position,\n"
     "                    line(s), byte range, flags (W word start, S stem end, H Hangul,\n"
     "                    C Han/kana, N number, L Latin) and term; --query analyzes it as a query\n"
@@ -53,15 +58,17 @@ static const char usage_text[] =
     "  -h, --help        this help\n"
     "      --version     the library version\n"
     "\n"
-    "exit status: 0 when the run completed (even if some files were skipped), 2 on a usage\n"
-    "error or a failure that stopped the run.\n";
+    "exit status: 0 when the run completed (even if some files were skipped), 1 when --check\n"
+    "found the index damaged, 2 on a usage error or a failure that stopped the run, 3 when\n"
+    "the program crashed reading a damaged index (nothing was changed since its last commit;\n"
+    "rebuild it with --rebuild), 130 when interrupted (what was committed stays).\n";
 
 typedef enum mode { MODE_INDEX, MODE_REMOVE, MODE_STATS, MODE_ANALYZE } mode;
 
 typedef struct options {
   const char *index_dir;
   mode mode;
-  int rebuild, list, query, quiet, verbose;
+  int rebuild, list, query, quiet, verbose, check;
   unsigned batch_mb;
   char **paths;
   int npaths;
@@ -599,6 +606,63 @@ static int open_index(const options *o, unsigned flags, seogo_index **index) {
   return rc;
 }
 
+/* ---- --check ------------------------------------------------------------------------------------ */
+
+typedef struct check_report {
+  const char *index_dir;
+  uint64_t problems;
+} check_report;
+
+static int print_problem(void *ctx, const seogo_problem *p) {
+  check_report *r = ctx;
+  if (r->problems == 0) printf("index %s: damaged\n", r->index_dir);
+  if (r->problems++ < CHECK_SHOWN) printf("  %s, %s: %s\n", p->table, p->key, p->message);
+  return 0; /* go on: the count says how far the damage goes */
+}
+
+/* Checks the open index: 0 when it is sound, 1 when it is damaged, 2 when it cannot be
+ * checked. */
+static int check_index(seogo_index *index, const options *o) {
+  check_report r = {o->index_dir, 0};
+  seogo_index_stats st;
+  seogo_error err;
+  int rc = seogo_check(index, print_problem, &r, &st, &err);
+  if (rc == SEOGO_OK) {
+    if (!o->quiet)
+      printf("index %s: ok (%" PRIu64 " documents, %" PRIu64 " passages, %" PRIu64 " terms)\n",
+             o->index_dir, st.documents, st.passages, st.terms);
+    return 0;
+  }
+  if (r.problems > CHECK_SHOWN) printf("  and %" PRIu64 " more\n", r.problems - CHECK_SHOWN);
+  fflush(stdout);
+  if (rc != SEOGO_ECORRUPT || !r.problems) {
+    warn("%s", err.message);
+    return rc == SEOGO_ECORRUPT ? 1 : 2;
+  }
+  warn("the index at %s is damaged (%" PRIu64 " problem%s); run seogo-index --rebuild PATH... "
+       "to rebuild it", o->index_dir, r.problems, r.problems == 1 ? "" : "s");
+  return 1;
+}
+
+/* An index too damaged to open is reported as damaged by --check. */
+static int damaged_at_open(void) {
+  warn("run seogo-index --rebuild PATH... to rebuild it");
+  return 1;
+}
+
+static int run_check(const options *o) {
+  seogo_index *index;
+  seogo_error err;
+  int rc = seogo_open(o->index_dir, SEOGO_OPEN_READ, &index, &err);
+  if (rc) {
+    warn("%s", err.message);
+    return rc == SEOGO_ECORRUPT ? damaged_at_open() : 2;
+  }
+  int status = check_index(index, o);
+  seogo_close(index);
+  return status;
+}
+
 static void free_walk(walk *w) {
   for (size_t i = 0; i < w->nfiles; i++) free(w->files[i].path);
   free(w->files);
@@ -625,7 +689,12 @@ static int run_index(const options *o) {
   }
   seogo_index *index;
   unsigned flags = SEOGO_OPEN_WRITE | SEOGO_OPEN_NOWAIT | (o->rebuild ? SEOGO_OPEN_REBUILD : 0);
-  int rc = open_index(o, flags, &index);
+  int rc = open_index(o, flags, &index), damaged = 0;
+  if (rc == SEOGO_ECORRUPT && o->check) damaged = damaged_at_open();
+  if (!rc && o->check && (damaged = check_index(index, o))) {
+    seogo_close(index);
+    rc = SEOGO_ECORRUPT; /* updating a damaged index would spread the damage */
+  }
   tally t = {0};
   t.start = t.last_commit = now_seconds();
   t.skipped_unreadable = w.walk_errors;
@@ -647,6 +716,7 @@ static int run_index(const options *o) {
   for (int i = 0; i < g.ndirs; i++) free(g.dirs[i]);
   free(g.dirs);
   free_walk(&w);
+  if (damaged) return damaged;
   if (rc) return 2;
   return interrupted ? 130 : 0;
 }
@@ -792,6 +862,8 @@ static int parse_args(int argc, char **argv, options *o) {
       o->rebuild = 1;
     } else if (!strcmp(a, "--remove")) {
       o->mode = MODE_REMOVE;
+    } else if (!strcmp(a, "--check")) {
+      o->check = 1;
     } else if (!strcmp(a, "--stats")) {
       o->mode = MODE_STATS;
     } else if (!strcmp(a, "--list")) {
@@ -819,7 +891,10 @@ static int parse_args(int argc, char **argv, options *o) {
     const char *env = getenv("SEOGO_INDEX");
     o->index_dir = env && *env ? env : ".seogo";
   }
-  if ((o->mode == MODE_INDEX || o->mode == MODE_REMOVE) && o->npaths == 0)
+  if (o->check && (o->mode != MODE_INDEX || o->rebuild))
+    return usage_error("%s", "--check goes alone or with PATHs to index (not with --rebuild, "
+                             "--remove, --stats or --analyze)");
+  if (((o->mode == MODE_INDEX && !o->check) || o->mode == MODE_REMOVE) && o->npaths == 0)
     return usage_error("%s", o->mode == MODE_REMOVE ? "--remove needs a PATH"
                                                     : "no PATH to index given");
   if ((o->mode == MODE_STATS || o->mode == MODE_ANALYZE) && o->npaths)
@@ -836,6 +911,7 @@ int main(int argc, char **argv) {
     free(o.paths);
     return 2;
   }
+  fault_guard(program, o.index_dir);
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = on_signal;
@@ -846,7 +922,7 @@ int main(int argc, char **argv) {
     case MODE_REMOVE: rc = run_remove(&o); break;
     case MODE_STATS: rc = run_stats(&o); break;
     case MODE_ANALYZE: rc = run_analyze(&o); break;
-    default: rc = run_index(&o); break;
+    default: rc = o.check && !o.npaths ? run_check(&o) : run_index(&o); break;
   }
   free(o.paths);
   return rc;

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# test_check.sh - seogo-index --check (seogo_check) and the programs' fault handler: a fresh
+# index checks ok; each kind of damage test_badindex.sh makes, and damage that decodes well but
+# breaks the agreement between tables, is reported naming its table and key (exit status 1)
+# with the advice to rebuild; --check PATH... refuses to update a damaged index and leaves it
+# as it was; a crash inside the programs (a SIGSEGV or SIGBUS, sent here so that it comes at
+# a known moment) ends with the handler's message and exit status 3, and the index holds its
+# last commit.
+# ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
+# shellcheck disable=SC2015
+set -uo pipefail
+# shellcheck source=tests/reliability.sh
+. "$(dirname "${BASH_SOURCE[0]}")/reliability.sh"
+rel_tmpdir check
+cd "$tmp" || exit 1
+
+cc=${SEOGO_C_COMPILER:-cc}
+# shellcheck disable=SC2046
+if ! "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -o poke "$src/tests/lmdb_poke.c" \
+     $(pkg-config --cflags --libs lmdb) 2>poke.err; then
+  fail "tests/lmdb_poke.c builds"; show poke.err; finish
+fi
+cp -r "$src/corpus" corpus
+expect "the corpus is indexed" 0 "" "$index_bin" -q -d good corpus
+good_gen=$(tr -d '\n' <good/CURRENT)
+
+# fresh NAME: a copy of the good index; $gen is its generation directory
+fresh() { rm -rf "$1"; cp -r good "$1"; gen=$1/$good_gen; }
+hex() { printf 'hex:'; printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
+first_key() { ./poke "$gen" keys "$1" "$2" | head -1 | sed 's/^/hex:/'; }
+# value DB KEY: a record's value as hex (no prefix)
+value() { ./poke "$gen" get "$1" "$2"; }
+
+# ---- 1. A sound index ----------------------------------------------------------------------------
+expect "a fresh index checks ok" 0 "" "$index_bin" -d good --check
+stats=$("$index_bin" -d good --stats)
+want="index good: ok ($(sed -n 's/^documents *//p' <<<"$stats") documents, $(sed -n 's/^passages *//p' <<<"$stats") passages, $(sed -n 's/^terms *//p' <<<"$stats") terms)"
+[ "$(cat out)" = "$want" ] && ok "  and says what it holds, as --stats does" ||
+  fail "  and says what it holds: '$(cat out)', expected '$want'"
+expect "  -q: nothing to say when it is sound" 0 "" "$index_bin" -q -d good --check
+[ ! -s out ] && ok "  (and says nothing)" || fail "  (and says nothing): $(cat out)"
+# updates and removals keep it sound
+mkdir -p upd && cp -r corpus upd/corpus && cp -r good upd/idx
+(cd upd/corpus && head -c 20000 000_*.txt >new.txt && rm 004_*.txt && printf '\n추가된 문단입니다.\n' >>001_*.txt)
+expect "--check PATH... checks, then updates" 0 '' \
+  bash -c 'cd upd && exec "$0" -d idx --check corpus' "$index_bin"
+grep -q '^index idx: ok (5 documents' out && grep -q '1 added, 1 updated, 1 removed' out &&
+  ok "  (the check before, the update after)" || { fail "  (the check before, the update after)"; show out; }
+expect "  and the updated index checks ok" 0 "" "$index_bin" -d upd/idx --check
+expect "a rebuilt index checks ok" 0 "" "$index_bin" -q -d upd/idx --rebuild corpus
+expect "  (--check)" 0 "" "$index_bin" -d upd/idx --check
+expect "--check with --rebuild is a usage error" 2 'goes alone' "$index_bin" -d good --check --rebuild corpus
+expect "--check with --stats is a usage error" 2 'goes alone' "$index_bin" -d good --check --stats
+expect "--check of a missing index is an error, not damage" 2 'no index at' "$index_bin" -d missing --check
+
+# ---- 2. Damage reported, naming the table ----------------------------------------------------------
+# damaged WHAT TABLE_KEY: --check exits 1, prints a problem line starting "  TABLE_KEY" (an
+# extended regular expression) and the advice to rebuild
+damaged() {
+  expect "$1" 1 'damaged.*run seogo-index --rebuild' "$index_bin" -d rec --check
+  if grep -qE -- "^  $2" out; then ok "  names it: $(grep -E -m1 -- "^  $2" out | cut -c3-130)"
+  else fail "  names /$2/"; show out; fi
+}
+bando=$(hex 반도)
+fresh rec; key=$(first_key postings "${bando}00")
+# damage that the searcher meets too (test_badindex.sh section 4)
+fresh rec; ./poke "$gen" put terms "$bando" hex:ff
+damaged "a garbled term record" 'terms, term 반도: .*bad term record'
+fresh rec; ./poke "$gen" put postings "$key" hex:ffffffffff
+damaged "a garbled postings block" 'postings, term 반도, block [0-9]+: .*postings block'
+fresh rec; val=$(value postings "$key"); ./poke "$gen" put postings "$key" "hex:${val:0:10}"
+damaged "a postings block cut short" 'postings, term 반도, block [0-9]+: .*postings block'
+fresh rec; ./poke "$gen" del postings "$key"
+./poke "$gen" put postings "${key:0:${#key}-8}0f000000" "hex:$val"
+damaged "a postings block of passages that do not exist" \
+  'postings, term 반도, block 251658240: .*(does not exist|never written|bad last passage)'
+fresh rec; ./poke "$gen" put norms be32:0 hex:0102
+damaged "a norms record of the wrong size" 'norms, passages 0-255: .*bytes'
+fresh rec; ./poke "$gen" put docs be32:1 hex:ff
+damaged "a garbled document record" 'docs, doc 1: .*bad document record'
+fresh rec; ./poke "$gen" put passages be32:1 hex:ff
+damaged "a garbled passage record" 'passages, passage 1: .*bad passage record'
+fresh rec; ./poke "$gen" del text be32:1
+damaged "a document without its text" 'docs, doc 1: .*no stored text'
+fresh rec; ./poke "$gen" put paths "$(hex corpus/000_659a9385f88d803c.txt)" be32:77
+damaged "a path naming a missing document" 'paths, path corpus/000_659a9385f88d803c.txt: .*77'
+fresh rec; ./poke "$gen" put paths "$(hex corpus/000_659a9385f88d803c.txt)" hex:01
+damaged "a path record of the wrong size" 'paths, path corpus/000_659a9385f88d803c.txt: '
+fresh rec; ./poke "$gen" put meta str:stats hex:ffffffffffff
+expect "a garbled stats record: the index does not even open" 1 'corrupt.*stats|stats.*corrupt' \
+  "$index_bin" -d rec --check
+grep -q 'run seogo-index --rebuild' err && ok "  and --check says to rebuild it" ||
+  { fail "  and --check says to rebuild it"; show err; }
+# damage that decodes well: only the agreement between tables shows it
+fresh rec; tv=$(value terms "$bando")
+./poke "$gen" put terms "$bando" "hex:${tv:0:2}$(printf '%02x' $((16#${tv:2:2} + 1)))${tv:4}"
+damaged "a term record counting one occurrence too many" \
+  'terms, term 반도: the record counts [0-9]+ passages, [0-9]+ occurrences'
+# stats := next_doc_id next_passage_id documents ... (varints): the third one, plus one
+fresh rec; read -r docs stats < <(python3 -c '
+import sys
+b = bytes.fromhex(sys.argv[1]); v = []; i = 0
+while i < len(b):
+    n = s = 0
+    while True:
+        n |= (b[i] & 0x7F) << s; s += 7; i += 1
+        if not b[i - 1] & 0x80: break
+    v.append(n)
+v[2] += 1
+enc = b""
+for n in v:
+    while n >= 0x80: enc += bytes([n & 0x7F | 0x80]); n >>= 7
+    enc += bytes([n])
+print(v[2] - 1, enc.hex())' "$(value meta str:stats)")
+./poke "$gen" put meta str:stats "hex:$stats"
+damaged "a stats record counting a document too many" "meta, stats: it counts $((docs + 1)) documents; the tables hold $docs"
+fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:0300${nv:4}"
+damaged "a length for passage 0, which never exists" 'norms, passages 0-255: passage 0 has length 3 here, 0'
+fresh rec; ./poke "$gen" put text be32:1 str:short
+damaged "a stored text of the wrong size" 'text, doc 1: the stored text has 5 bytes'
+fresh rec; ./poke "$gen" put text be32:99 str:stray
+damaged "text of a document that does not exist" 'text, doc 99: '
+fresh rec; ./poke "$gen" del passages be32:3
+damaged "a document's passage deleted" 'docs, doc 1: its passage 3 does not exist'
+grep -qE '^  postings, .*passage 3 does not exist' out && ok "  and the postings naming it too" ||
+  { fail "  and the postings naming it too"; show out; }
+fresh rec; ./poke "$gen" del terms "$bando"
+damaged "a term record deleted" 'terms, term 반도: the term has postings but no record'
+fresh rec; ./poke "$gen" put terms "$(hex zzzzunused)" hex:010101
+damaged "a term record without postings" 'terms, term zzzzunused: the term has no postings'
+fresh rec; ./poke "$gen" put paths "$(hex corpus/nothing.txt)" be32:1
+damaged "two paths for one document" 'paths, path corpus/nothing.txt: it names document 1, whose path is another'
+fresh rec; ./poke "$gen" put postings "hex:$(printf '%s' zz | od -An -tx1 | tr -d ' \n')" hex:00
+damaged "a postings key without a passage id" 'postings, key zz: the key is not'
+
+# Many problems: the first 20 are shown, the rest counted
+fresh rec; for id in $(seq 1 30); do ./poke "$gen" put text "be32:$((id + 100))" str:x; done
+expect "30 problems" 1 '30 problems' "$index_bin" -d rec --check
+[ "$(grep -c '^  text, ' out)" = 20 ] && grep -q '^  and 10 more$' out &&
+  ok "  the first 20 shown, the rest counted" || { fail "  the first 20 shown, the rest counted"; show out; }
+
+# ---- 3. --check PATH... leaves a damaged index alone -------------------------------------------------
+fresh rec; ./poke "$gen" put terms "$bando" hex:ff
+before=$(md5sum <"$gen/data.mdb")
+mkdir -p upd2 && cp -r upd/corpus upd2/corpus
+expect "--check PATH... on a damaged index: no update" 1 'damaged.*--rebuild' \
+  bash -c 'cd upd2 && exec "$0" -d ../rec --check corpus' "$index_bin"
+[ "$(md5sum <"$gen/data.mdb")" = "$before" ] && ok "  and the index is unchanged" ||
+  fail "  and the index is unchanged"
+expect "--rebuild cures it" 0 "" "$index_bin" -q -d rec --rebuild corpus
+expect "  (--check)" 0 "" "$index_bin" -d rec --check
+
+# ---- 4. The fault handler ---------------------------------------------------------------------------
+# SIGSEGV and SIGBUS are sent at a moment where the program waits, reading nothing: the
+# handler's message and status are what a crash on a damaged page gives.
+handled() { # WHAT STATUS ERRFILE PROGRAM
+  if [ "$2" -eq 3 ] && grep -q "^$4: the index at .* is damaged (crashed while reading it); nothing was changed since its last commit; run seogo-index --rebuild" "$3"; then
+    ok "$1"
+  else
+    fail "$1: exit status $2"; show "$3"
+  fi
+}
+for sig in SEGV BUS; do
+  fresh crash
+  mkfifo "q.$sig"
+  "$search_bin" -d crash --queries "q.$sig" >out 2>err &
+  pid=$!
+  exec 7>"q.$sig" # the searcher has the index open and waits for a query
+  echo '소버린 AI' >&7
+  for _ in $(seq 50); do [ -s out ] && break; sleep 0.1; done
+  kill -"$sig" "$pid"; wait "$pid"; status=$?
+  exec 7>&-
+  handled "seogo-search: SIG$sig ends with the handler's message and status 3" "$status" err seogo-search
+done
+# seogo-index waits for the writer lock that another process holds
+fresh crash
+(cd upd && flock ../crash/LOCK sleep 3) &
+holder=$!
+sleep 0.3
+(cd upd && exec "$index_bin" -d ../crash corpus) >out 2>err &
+pid=$!
+for _ in $(seq 50); do grep -q waiting err && break; sleep 0.1; done
+kill -SEGV "$pid"; wait "$pid"; status=$?
+wait "$holder"
+handled "seogo-index: SIGSEGV ends with the handler's message and status 3" "$status" err seogo-index
+expect "  and the index holds its last commit" 0 "" "$index_bin" -d crash --check
+[ "$(md5sum <"$gen/data.mdb")" = "$(md5sum <"good/$good_gen/data.mdb")" ] &&
+  ok "  (unchanged)" || fail "  (unchanged)"
+"$index_bin" --help >out
+grep -q '3 when' out && ok "--help documents exit status 3" || fail "--help documents exit status 3"
+finish
