@@ -166,7 +166,7 @@ static void reset(sg_analysis *r, int mode) {
   r->ndrops = 0;
   r->invalid_sequences = 0;
   r->first_invalid_line = 0;
-  if (mode != SG_ANALYZE_SPAN) {
+  if (mode != SG_ANALYZE_SPAN && mode != SG_ANALYZE_CHUNK) {
     r->layout = (sg_layout){0, 0};
     r->span_lead_chars = 0;
   }
@@ -184,7 +184,7 @@ int sg_analyze(sg_analyzer *a, const char *text, size_t len, int mode, sg_analys
                seogo_error *err) {
   if (!a || !r || (!text && len))
     return sg_fail(err, SEOGO_EINVAL, "sg_analyze: NULL analyzer, result or text");
-  if (mode < SG_ANALYZE_DOCUMENT || mode > SG_ANALYZE_SPAN)
+  if (mode < SG_ANALYZE_DOCUMENT || mode > SG_ANALYZE_CHUNK)
     return sg_fail(err, SEOGO_EINVAL, "sg_analyze: unknown mode %d", mode);
   if (len > UINT32_MAX) return fail_status(err, SEOGO_ELIMIT, len);
   reset(r, mode);
@@ -193,7 +193,8 @@ int sg_analyze(sg_analyzer *a, const char *text, size_t len, int mode, sg_analys
   word_walk w = {{r, (const char *)r->norm.data, 0, 0}, a->stemmer, mode == SG_ANALYZE_QUERY, 0, 0};
   rc = sg_segment_words(a->segmenter, w.emitter.norm, r->norm.len, on_word, &w);
   if (!rc) rc = flush_cjk(&w);
-  if (!rc && mode == SG_ANALYZE_DOCUMENT) rc = sg_segment_sentences(a->segmenter, r);
+  if (!rc && (mode == SG_ANALYZE_DOCUMENT || mode == SG_ANALYZE_CHUNK))
+    rc = sg_segment_sentences(a->segmenter, r);
   if (rc) return fail_status(err, rc, len);
   return SEOGO_OK;
 }

@@ -125,7 +125,9 @@ void sg_analysis_free(sg_analysis *r);
 enum sg_analyze_mode {
   SG_ANALYZE_DOCUMENT = 0, /* detect layout, repair lines, find sentences */
   SG_ANALYZE_QUERY = 1,    /* one query word or phrase: strip Korean particles, no repair */
-  SG_ANALYZE_SPAN = 2      /* part of a document with a known layout (r->layout preset) */
+  SG_ANALYZE_SPAN = 2,     /* part of a document with a known layout (r->layout preset) */
+  SG_ANALYZE_CHUNK = 3     /* a piece of a huge document (prepare.c): layout preset and
+                              span_lead_chars as SPAN, sentences found as DOCUMENT */
 };
 /* Line repair decides each break from the two lines around it and the layout only, so a SPAN
  * repairs exactly as its document did when it ends at a line end and the caller sets
@@ -135,6 +137,18 @@ enum sg_analyze_mode {
  * relative to `text`. Returns SEOGO_OK, SEOGO_ENOMEM, or SEOGO_ELIMIT for text over 4 GiB. */
 int sg_analyze(sg_analyzer *a, const char *text, size_t len, int mode, sg_analysis *r,
                seogo_error *err);
+
+/* The layout of a document too large to normalize at once: sg_layout_scan each of its
+ * consecutive pieces (cut after line feeds, so that no line is counted in two pieces), then
+ * sg_layout_finish gives what SG_ANALYZE_DOCUMENT would detect over the whole. `scratch` holds
+ * the piece's normalized text in between. */
+#define SG_LAYOUT_BUCKETS 1024
+typedef struct sg_layout_stats {
+  uint32_t hist[SG_LAYOUT_BUCKETS]; /* lines by characters */
+  size_t lines, sentence_ends;
+} sg_layout_stats;
+int sg_layout_scan(const char *text, size_t len, sg_analysis *scratch, sg_layout_stats *st);
+void sg_layout_finish(const sg_layout_stats *st, sg_layout *layout);
 
 /* Term bytes of token t. */
 static inline const char *sg_token_term(const sg_analysis *r, const sg_token *t) {

@@ -9,7 +9,7 @@
 /* PDF extraction gives many short physical lines that mostly do not end a sentence. */
 #define PDF_MIN_LINES 8
 #define PDF_MAX_P90_CHARS 100
-#define LENGTH_BUCKETS 1024
+#define LENGTH_BUCKETS SG_LAYOUT_BUCKETS
 
 typedef struct line {
   size_t start;       /* N offset of the first byte */
@@ -94,18 +94,28 @@ static int ends_hyphenated(const sg_analysis *r, const line *l) {
 
 /* ---- Layout ------------------------------------------------------------------------------ */
 
-static void detect_layout(const sg_analysis *r, sg_layout *layout) {
-  uint32_t hist[LENGTH_BUCKETS] = {0};
-  size_t lines = 0, sentence_ends = 0;
+/* Adds the non-blank lines of N to st. */
+static void count_lines(const sg_analysis *r, sg_layout_stats *st) {
   line l;
   for (size_t start = 0; start < r->norm.len;) {
     if (read_line(r, start, &l, 1)) {
-      lines++;
-      hist[l.chars < LENGTH_BUCKETS ? l.chars : LENGTH_BUCKETS - 1]++;
-      sentence_ends += ends_sentence(r, &l);
+      st->lines++;
+      st->hist[l.chars < LENGTH_BUCKETS ? l.chars : LENGTH_BUCKETS - 1]++;
+      st->sentence_ends += ends_sentence(r, &l);
     }
     start = l.end + 1;
   }
+}
+
+int sg_layout_scan(const char *text, size_t len, sg_analysis *scratch, sg_layout_stats *st) {
+  int rc = sg_normalize(text, len, SG_ANALYZE_QUERY, scratch);
+  if (!rc) count_lines(scratch, st);
+  return rc;
+}
+
+void sg_layout_finish(const sg_layout_stats *st, sg_layout *layout) {
+  const uint32_t *hist = st->hist;
+  size_t lines = st->lines, sentence_ends = st->sentence_ends;
   size_t rank = (lines * 9 + 9) / 10, seen = 0, p90 = 0;
   while (p90 < LENGTH_BUCKETS - 1 && seen + hist[p90] < rank) seen += hist[p90++];
   uint16_t half = (uint16_t)((p90 + 1) / 2 ? (p90 + 1) / 2 : 1);
@@ -115,6 +125,13 @@ static void detect_layout(const sg_analysis *r, sg_layout *layout) {
    * Hangul syllable is a heading or an item, never half a word. */
   if (layout->pdf_like || lines < PDF_MIN_LINES) layout->short_line = half;
   else layout->short_line = UINT16_MAX;
+}
+
+static void detect_layout(const sg_analysis *r, sg_layout *layout) {
+  sg_layout_stats st;
+  memset(&st, 0, sizeof st);
+  count_lines(r, &st);
+  sg_layout_finish(&st, layout);
 }
 
 /* ---- Repairs ----------------------------------------------------------------------------- */
@@ -205,7 +222,8 @@ int sg_repair_lines(sg_analysis *r, int mode) {
   int have_prev = 0, rc = SEOGO_OK;
   for (size_t start = 0; !rc && start < r->norm.len; start = cur.end + 1) {
     if (!read_line(r, start, &cur, 0)) continue;
-    cur.lead_chars = start == 0 && mode == SG_ANALYZE_SPAN ? r->span_lead_chars : 0;
+    cur.lead_chars =
+        start == 0 && (mode == SG_ANALYZE_SPAN || mode == SG_ANALYZE_CHUNK) ? r->span_lead_chars : 0;
     if (have_prev) rc = repair_break(&c, &r->layout, &prev, &cur);
     prev = cur;
     have_prev = 1;

@@ -9,8 +9,9 @@
  *
  * --dump prints, for each .txt file of DIR, digests of what indexing takes from the analyzer:
  * the tokens and sentence ends of sg_analyze, and the passages, document record and grouped
- * postings of sg_prepared_analyze (with --chunk, analyzed in pieces of about BYTES). Two
- * analyzer versions that print the same lines index the corpus identically.
+ * postings of sg_prepared_analyze (with --chunk, analyzed in pieces of about BYTES), and of
+ * each term's positions in the document whatever the passages. Two analyzer versions that
+ * print the same lines index the corpus identically.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -171,6 +172,40 @@ static uint64_t postings_digest(const seogo_prepared *p) {
   return d.h;
 }
 
+static uint32_t get_varint(const unsigned char **p) {
+  uint32_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    unsigned char b = *(*p)++;
+    v |= (uint32_t)(b & 0x7F) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return v;
+}
+
+/* Each term with its occurrences (position in the document, flags), whatever the passages. */
+static uint64_t terms_digest(const seogo_prepared *p) {
+  digest d = {0};
+  for (size_t k = 0; k < p->terms.count; k++) {
+    size_t len;
+    const char *term = sg_strmap_key(&p->terms, k, &len);
+    const sg_doc_term *dt = &p->dterms[k];
+    mix(&d, term, len);
+    const unsigned char *q = p->arena.data + dt->off;
+    uint32_t passage = dt->first;
+    for (uint32_t i = 0; i < dt->count; i++) {
+      if (i) passage += get_varint(&q);
+      uint32_t tf = get_varint(&q), pos = p->spans.items[passage].pos_base;
+      for (uint32_t j = 0; j < tf; j++) {
+        uint32_t v = get_varint(&q);
+        pos += v >> 2;
+        uint32_t f[2] = {pos, v & 3};
+        mix(&d, f, sizeof f);
+      }
+    }
+  }
+  return d.h;
+}
+
 static int dump(const char *dir, size_t chunk) {
   struct dirent **names;
   int nfiles = scandir(dir, &names, is_text, alphasort);
@@ -199,9 +234,9 @@ static int dump(const char *dir, size_t chunk) {
       if (chunk) sg_analyzer_set_chunk_bytes(a, chunk);
       int arc = sg_prepared_analyze(&p, a, &err);
       if (arc) printf(" error %d\n", arc);
-      else printf(" passages %zu %016llx postings %zu %016llx\n", p.spans.count,
+      else printf(" passages %zu %016llx postings %zu %016llx terms %016llx\n", p.spans.count,
                   (unsigned long long)passages_digest(&p), p.terms.count,
-                  (unsigned long long)postings_digest(&p));
+                  (unsigned long long)postings_digest(&p), (unsigned long long)terms_digest(&p));
     }
     if (rc) fprintf(stderr, "analyzer_bench: %s: %s\n", path, err.message);
     sg_prepared_clear(&p);

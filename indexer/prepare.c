@@ -242,6 +242,228 @@ static void keep_text(seogo_prepared *p, sg_text *t) {
   p->text_len = t->len;
 }
 
+/* ---- Huge documents: analysis in chunks ------------------------------------------------------
+ * A document longer than the analyzer's chunk size is analyzed piece by piece, so that the
+ * per-byte and per-token arrays of the analysis (about 17 times the text) exist for one piece
+ * at a time; only its passages and its postings grouped by term, a few bytes per term
+ * occurrence, are kept for the whole. The layout (PDF-like, short lines) is detected first
+ * over the whole, piece by piece, so that each piece repairs lines as the whole would.
+ *
+ * Where a piece is cut decides how faithful the result is. Best, a paragraph break after a
+ * line that no repair can join to the next (it does not end in Hangul or a hyphen) in a
+ * document that is not PDF-like: passages never cross it either, so the result is exactly the
+ * whole document's. Else a line end after . ? or !, then after any ASCII character but a
+ * hyphen: the terms, positions and byte ranges are still exactly the whole's, but a passage
+ * may end at the cut where the whole would have gone on. Else (a line longer than half a
+ * chunk) a blank before a letter or digit, with the same guarantee; else any character
+ * boundary, where one word may be cut in two. */
+
+typedef struct chunk_piece { /* one chunk's postings of one term */
+  uint32_t next;             /* next piece of the term, or UINT32_MAX */
+  uint32_t first, last, count; /* document passage numbers */
+  size_t off;
+  uint32_t bytes;
+} chunk_piece;
+
+typedef struct chunked {
+  sg_strmap terms;     /* the document's terms, in order of first occurrence */
+  uint32_t *head, *tail; /* per term: its first and last piece */
+  size_t head_cap, tail_cap;
+  chunk_piece *pieces;
+  size_t npieces, pieces_cap;
+  sg_buf bytes;        /* the pieces' postings */
+  sg_spans spans;      /* the document's passages */
+} chunked;
+
+static void chunked_free(chunked *c) {
+  sg_strmap_free(&c->terms);
+  free(c->head);
+  free(c->tail);
+  free(c->pieces);
+  sg_buf_free(&c->bytes);
+  sg_spans_free(&c->spans);
+}
+
+/* The last non-blank byte of the line that ends with the line feed at text[nl], or 0. */
+static unsigned char line_last(const char *text, size_t from, size_t nl) {
+  size_t k = nl;
+  if (k > from && text[k - 1] == '\r') k--;
+  while (k > from && (text[k - 1] == ' ' || text[k - 1] == '\t')) k--;
+  return k > from && text[k - 1] != '\n' ? (unsigned char)text[k - 1] : 0;
+}
+
+/* Whether a blank line follows the line feed at text[nl]. */
+static int blank_line_after(const char *text, size_t nl, size_t end) {
+  size_t k = nl + 1;
+  while (k < end && (text[k] == ' ' || text[k] == '\t' || text[k] == '\r')) k++;
+  return k < end && text[k] == '\n';
+}
+
+enum { CUT_PARAGRAPH, CUT_SENTENCE, CUT_LINE, CUT_BLANK, NCUT_KINDS };
+
+static int cut_fits(const char *text, size_t lo, size_t k, size_t end, int kind) {
+  if (kind == CUT_BLANK) {
+    unsigned char c = (unsigned char)text[k + 1];
+    return text[k] == ' ' && k + 1 < end &&
+           ((c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ||
+            (c >= 0xEA && c <= 0xED));
+  }
+  if (text[k] != '\n') return 0;
+  /* after a blank line, the line before it could still join the next (전 / 략) */
+  unsigned char last = line_last(text, lo, k);
+  if (!last || last >= 0x80 || last == '-') return 0;
+  if (kind == CUT_PARAGRAPH) return blank_line_after(text, k, end);
+  if (kind == CUT_SENTENCE) return last == '.' || last == '?' || last == '!';
+  return 1;
+}
+
+/* Where the chunk starting at `from` ends (see above). */
+static size_t chunk_end(const char *text, size_t from, size_t len, size_t chunk, int pdf_like) {
+  if (len - from <= chunk) return len;
+  size_t hi = from + chunk, lo = from + chunk / 2;
+  for (int kind = pdf_like ? CUT_SENTENCE : CUT_PARAGRAPH; kind < NCUT_KINDS; kind++)
+    for (size_t k = hi - 1; k > lo; k--)
+      if (cut_fits(text, from, k, len, kind)) return k + 1;
+  while (hi > from + 1 && ((unsigned char)text[hi] & 0xC0) == 0x80) hi--;
+  return hi;
+}
+
+/* The layout of the whole text, scanned in pieces cut after line feeds. */
+static int chunked_layout(const char *text, size_t len, size_t chunk, sg_analysis *scratch,
+                          sg_layout *layout) {
+  sg_layout_stats st;
+  memset(&st, 0, sizeof st);
+  for (size_t from = 0; from < len;) {
+    size_t to = len - from <= chunk ? len : from + chunk;
+    size_t nl = to;
+    while (to < len && nl > from && text[nl - 1] != '\n') nl--;
+    if (to < len && nl > from) to = nl;
+    else
+      while (to < len && to > from + 1 && ((unsigned char)text[to] & 0xC0) == 0x80) to--;
+    int rc = sg_layout_scan(text + from, to - from, scratch, &st);
+    if (rc) return rc;
+    from = to;
+  }
+  sg_layout_finish(&st, layout);
+  return SEOGO_OK;
+}
+
+/* Adds the chunk's grouped postings (p->terms, dterms, arena; passages numbered from 0) to
+ * the document's, its passages numbered from `base`. */
+static int chunked_add_postings(chunked *c, const seogo_prepared *p, uint32_t base) {
+  for (size_t k = 0; k < p->terms.count; k++) {
+    const sg_doc_term *dt = &p->dterms[k];
+    if (!dt->count) continue;
+    size_t len;
+    const char *term = sg_strmap_key(&p->terms, k, &len);
+    size_t before = c->terms.count;
+    long i = sg_strmap_intern_hashed(&c->terms, term, len, p->terms.keys[k].hash);
+    if (i < 0 || sg_grow_array(&c->head, &c->head_cap, c->terms.count, sizeof *c->head) ||
+        sg_grow_array(&c->tail, &c->tail_cap, c->terms.count, sizeof *c->tail))
+      return -1;
+    if (sg_grow_array(&c->pieces, &c->pieces_cap, c->npieces + 1, sizeof *c->pieces)) return -1;
+    uint32_t n = (uint32_t)c->npieces++;
+    c->pieces[n] = (chunk_piece){UINT32_MAX, base + dt->first, base + dt->last, dt->count,
+                                 c->bytes.len, dt->bytes};
+    if (sg_buf_append(&c->bytes, p->arena.data + dt->off, dt->bytes)) return -1;
+    if (c->terms.count > before) c->head[i] = n;
+    else c->pieces[c->tail[i]].next = n;
+    c->tail[i] = n;
+  }
+  return 0;
+}
+
+/* Adds the chunk's passages, which start at text offset `at`, line `line_base` + 1 and
+ * position `pos_base`. */
+static int chunked_add_spans(chunked *c, const sg_spans *sp, uint32_t at, uint32_t line_base,
+                             uint32_t pos_base) {
+  if (sg_grow_array(&c->spans.items, &c->spans.cap, c->spans.count + sp->count + 1,
+                    sizeof *c->spans.items))
+    return -1;
+  for (size_t i = 0; i < sp->count; i++) {
+    sg_span s = sp->items[i];
+    s.start += at;
+    s.end += at;
+    s.line_start += line_base;
+    s.line_end += line_base;
+    s.pos_base += pos_base;
+    c->spans.items[c->spans.count++] = s;
+  }
+  return 0;
+}
+
+/* Hands the document's passages and postings over to p, as group_postings leaves them. */
+static int chunked_finish(chunked *c, seogo_prepared *p) {
+  sg_strmap_free(&p->terms);
+  sg_buf_clear(&p->arena);
+  p->terms = c->terms;
+  memset(&c->terms, 0, sizeof c->terms);
+  sg_spans_free(&p->spans);
+  p->spans = c->spans;
+  memset(&c->spans, 0, sizeof c->spans);
+  if (sg_grow_array(&p->dterms, &p->dterms_cap, p->terms.count + 1, sizeof *p->dterms)) return -1;
+  for (size_t k = 0; k < p->terms.count; k++) {
+    sg_doc_term *dt = &p->dterms[k];
+    dt->off = (uint32_t)p->arena.len;
+    dt->count = 0;
+    for (uint32_t n = c->head[k]; n != UINT32_MAX; n = c->pieces[n].next) {
+      const chunk_piece *pc = &c->pieces[n];
+      if (dt->count && put_varint(&p->arena, pc->first - dt->last)) return -1;
+      if (sg_buf_append(&p->arena, c->bytes.data + pc->off, pc->bytes)) return -1;
+      if (!dt->count) dt->first = pc->first;
+      dt->last = pc->last;
+      dt->count += pc->count;
+    }
+    dt->bytes = (uint32_t)(p->arena.len - dt->off);
+  }
+  return 0;
+}
+
+/* Characters of the original text from the last line break before `end` (or `from`) to end:
+ * the lead of a line that the next chunk starts in the middle of. */
+static uint32_t partial_line_chars(const char *text, size_t from, size_t end) {
+  size_t k = end;
+  while (k > from && text[k - 1] != '\n' && text[k - 1] != '\r') k--;
+  uint32_t n = 0;
+  for (; k < end; k++) n += ((unsigned char)text[k] & 0xC0) != 0x80;
+  return n;
+}
+
+static int analyze_chunked(seogo_prepared *p, sg_analyzer *a, size_t chunk, uint32_t *nlines,
+                           seogo_error *err) {
+  sg_analysis *r = &p->analysis;
+  chunked c;
+  memset(&c, 0, sizeof c);
+  sg_layout layout;
+  int rc = chunked_layout(p->text, p->text_len, chunk, r, &layout);
+  uint32_t line_base = 0, lead = 0, passages = 0, pos_base = 0;
+  for (size_t from = 0; !rc && from < p->text_len;) {
+    size_t to = chunk_end(p->text, from, p->text_len, chunk, layout.pdf_like);
+    r->layout = layout;
+    r->span_lead_chars = lead;
+    rc = sg_analyze(a, p->text + from, to - from, SG_ANALYZE_CHUNK, r, err);
+    if (!rc) rc = sg_passages_build(p->text + from, to - from, r, &p->spans, err);
+    if (rc) break;
+    if (passages + p->spans.count < passages || group_postings(p) ||
+        chunked_add_spans(&c, &p->spans, (uint32_t)from, line_base, pos_base) ||
+        chunked_add_postings(&c, p, passages)) {
+      rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+      break;
+    }
+    passages += (uint32_t)p->spans.count;
+    if (r->ntokens) pos_base += r->tokens[r->ntokens - 1].pos + 1;
+    int at_line_start = p->text[to - 1] == '\n';
+    line_base += (uint32_t)r->nlines - 1 + (at_line_start && to < p->text_len);
+    lead = at_line_start ? 0 : lead * (r->nlines == 1) + partial_line_chars(p->text, from, to);
+    from = to;
+  }
+  *nlines = line_base + 1;
+  if (!rc && chunked_finish(&c, p)) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  chunked_free(&c);
+  r->layout = layout;
+  return rc;
+}
+
 int sg_prepared_analyze(seogo_prepared *p, sg_analyzer *a, seogo_error *err) {
   sg_text t;
   int rc = sg_text_decode(&t, p->raw, p->raw_len, err);
@@ -258,16 +480,23 @@ int sg_prepared_analyze(seogo_prepared *p, sg_analyzer *a, seogo_error *err) {
     return sg_fail(err, SEOGO_ELIMIT, "%s: larger than 4 GiB", shown(p));
   }
   keep_text(p, &t);
-  rc = sg_analyze(a, p->text, p->text_len, SG_ANALYZE_DOCUMENT, &p->analysis, err);
-  if (!rc) rc = sg_passages_build(p->text, p->text_len, &p->analysis, &p->spans, err);
-  if (!rc && group_postings(p)) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  size_t chunk = sg_analyzer_chunk_bytes(a);
+  uint32_t nlines = 0;
+  if (p->text_len > chunk) {
+    rc = analyze_chunked(p, a, chunk, &nlines, err);
+  } else {
+    rc = sg_analyze(a, p->text, p->text_len, SG_ANALYZE_DOCUMENT, &p->analysis, err);
+    if (!rc) rc = sg_passages_build(p->text, p->text_len, &p->analysis, &p->spans, err);
+    if (!rc && group_postings(p)) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+    nlines = (uint32_t)p->analysis.nlines;
+  }
   if (rc) return rc;
   sg_doc *rec = &p->rec;
   memset(rec, 0, sizeof *rec);
   rec->size = p->size;
   rec->mtime = p->mtime;
   rec->hash = p->hash;
-  rec->nlines = (uint32_t)p->analysis.nlines;
+  rec->nlines = nlines;
   memcpy(rec->encoding, t.encoding, sizeof rec->encoding);
   rec->pdf_like = p->analysis.layout.pdf_like;
   rec->short_line = p->analysis.layout.short_line;

@@ -8,6 +8,7 @@
 
 #include "analysis_int.h"
 #include "analyzer.h"
+#include "batch.h"
 #include "testlib.h"
 
 static sg_analyzer *an;
@@ -716,6 +717,139 @@ static int collect(void *ctx, const seogo_term *t) {
   return ++c->count == 5;
 }
 
+/* ---- Huge documents: analysis in chunks gives the whole document's terms -------------------- */
+
+typedef struct occurrence {
+  uint32_t pos, flags, term;
+} occurrence;
+
+static int by_pos(const void *a, const void *b) {
+  const occurrence *x = a, *y = b;
+  return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static uint32_t varint(const unsigned char **q) {
+  uint32_t v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    unsigned char b = *(*q)++;
+    v |= (uint32_t)(b & 0x7F) << shift;
+    if (!(b & 0x80)) break;
+  }
+  return v;
+}
+
+/* Every term occurrence of the prepared document (position in the document, flags, term
+ * number), in position order, as the writer will store them. */
+static occurrence *occurrences(const seogo_prepared *p, size_t *n) {
+  size_t cap = 1024, count = 0;
+  occurrence *o = malloc(cap * sizeof *o);
+  for (size_t k = 0; k < p->terms.count; k++) {
+    const sg_doc_term *dt = &p->dterms[k];
+    const unsigned char *q = p->arena.data + dt->off;
+    uint32_t passage = dt->first;
+    for (uint32_t i = 0; i < dt->count; i++) {
+      if (i) passage += varint(&q);
+      uint32_t tf = varint(&q), pos = p->spans.items[passage].pos_base;
+      for (uint32_t j = 0; j < tf; j++) {
+        uint32_t v = varint(&q);
+        pos += v >> 2;
+        if (count == cap) o = realloc(o, (cap *= 2) * sizeof *o);
+        o[count++] = (occurrence){pos, v & 3, (uint32_t)k};
+      }
+    }
+  }
+  qsort(o, count, sizeof *o, by_pos);
+  *n = count;
+  return o;
+}
+
+static void prepare(seogo_prepared *p, const char *text, size_t len, size_t chunk) {
+  seogo_error err;
+  sg_prepared_clear(p);
+  CHECK(sg_prepared_begin(p, "doc.txt", NULL, &err) == SEOGO_OK);
+  sg_prepared_borrow(p, text, len, 0);
+  sg_analyzer_set_chunk_bytes(an, chunk);
+  CHECK_MSG(sg_prepared_analyze(p, an, &err) == SEOGO_OK, "%s", err.message);
+  sg_analyzer_set_chunk_bytes(an, 0);
+}
+
+static int same_terms(const seogo_prepared *a, const seogo_prepared *b) {
+  size_t na, nb;
+  occurrence *x = occurrences(a, &na), *y = occurrences(b, &nb);
+  int same = na == nb && a->terms.count == b->terms.count;
+  for (size_t i = 0; same && i < na; i++) {
+    size_t la, lb;
+    const char *ta = sg_strmap_key(&a->terms, x[i].term, &la);
+    const char *tb = sg_strmap_key(&b->terms, y[i].term, &lb);
+    same = x[i].pos == y[i].pos && x[i].flags == y[i].flags && la == lb && !memcmp(ta, tb, la);
+  }
+  free(x);
+  free(y);
+  return same;
+}
+
+static int same_passages(const seogo_prepared *a, const seogo_prepared *b) {
+  if (a->spans.count != b->spans.count || a->arena.len != b->arena.len) return 0;
+  for (size_t i = 0; i < a->spans.count; i++) {
+    const sg_span *x = &a->spans.items[i], *y = &b->spans.items[i];
+    if (x->start != y->start || x->end != y->end || x->line_start != y->line_start ||
+        x->line_end != y->line_end || x->pos_base != y->pos_base || x->length != y->length)
+      return 0;
+  }
+  return memcmp(a->arena.data, b->arena.data, a->arena.len) == 0;
+}
+
+static void test_chunked_analysis_matches_whole(void) {
+  seogo_prepared whole, part;
+  sg_prepared_init(&whole);
+  sg_prepared_init(&part);
+  /* 001, 003 and 004 are articles with paragraphs: cut at paragraph breaks, everything is the
+   * same; 000 and the PDF-like 002 may end a passage at a cut, but keep every term */
+  const char *files[] = {"000_659a9385f88d803c.txt", "001_5c4ecdcc42dba0b5.txt",
+                         "002_0223f975d8e56b67.txt", "003_6aa41a9c697c4b0d.txt",
+                         "004_4c37cfff86aabd90.txt"};
+  const int paragraphs[] = {0, 1, 0, 1, 1};
+  for (size_t f = 0; f < 5; f++) {
+    size_t len;
+    char *text = corpus(files[f], &len);
+    prepare(&whole, text, len, 0);
+    const size_t chunks[] = {3000, 1000};
+    for (size_t c = 0; c < 2; c++) {
+      prepare(&part, text, len, chunks[c]);
+      CHECK_MSG(same_terms(&whole, &part), "%s, chunks of %zu: terms", files[f], chunks[c]);
+      CHECK_EQ_INT(part.rec.nlines, whole.rec.nlines);
+      CHECK_EQ_INT(part.rec.pdf_like, whole.rec.pdf_like);
+      CHECK_EQ_INT(part.rec.short_line, whole.rec.short_line);
+      if (paragraphs[f] && chunks[c] == 3000)
+        CHECK_MSG(same_passages(&whole, &part), "%s: passages", files[f]);
+    }
+    free(text);
+  }
+  /* one line of 60 KB with no line break: cut at blanks */
+  size_t len;
+  char *article = corpus("003_6aa41a9c697c4b0d.txt", &len);
+  char *line = malloc(60000);
+  size_t n = 0;
+  while (n + len + 1 < 60000) {
+    for (size_t k = 0; k < len; k++) line[n++] = article[k] == '\n' ? ' ' : article[k];
+    line[n++] = ' ';
+  }
+  prepare(&whole, line, n, 0);
+  prepare(&part, line, n, 4000);
+  CHECK(same_terms(&whole, &part));
+  CHECK_EQ_INT(part.rec.nlines, 1);
+  int inside = part.spans.count > 0;
+  for (size_t i = 0; i < part.spans.count; i++)
+    inside &= part.spans.items[i].start < part.spans.items[i].end && part.spans.items[i].end <= n &&
+              part.spans.items[i].line_start == 1 && part.spans.items[i].line_end == 1 &&
+              (i == 0 || part.spans.items[i].start >= part.spans.items[i - 1].end);
+  CHECK_MSG(inside, "passages of the chunked line lie in order inside it");
+  free(line);
+  free(article);
+  sg_prepared_destroy(&whole);
+  sg_prepared_destroy(&part);
+}
+
 static void test_public_seogo_analyze(void) {
   collected c = {0};
   uint32_t invalid = 7;
@@ -766,6 +900,7 @@ int main(void) {
   RUN(test_long_words_truncate_at_characters);
   RUN(test_over_four_gigabytes_is_refused);
   RUN(test_public_seogo_analyze);
+  RUN(test_chunked_analysis_matches_whole);
   sg_analysis_free(&res);
   sg_analyzer_free(an);
   return tl_summary();
