@@ -377,12 +377,15 @@ def measured_section(runs, directory):
     metas = {e: runs[e]["meta"] for e in ENGINES if e in runs}
     if not any(metas.values()):
         return ["When each engine was measured was not recorded (a run before run.sh kept it).", ""]
-    keys = {(m.get("commit"), m.get("run")) for m in metas.values()}
+    runs_ids = {m.get("run") for m in metas.values()}
     stales = {e: stale(m, inputs) for e, m in metas.items()}
-    if len(keys) == 1 and not any(stales.values()) and None not in next(iter(keys)):
+    if len(runs_ids) == 1 and None not in runs_ids and not any(stales.values()):
         m = next(iter(metas.values()))
-        return ["All engines measured in one run at commit %s, %s; load average %s when it began."
-                % (m["commit"], m["date"], m.get("loadavg", "?")), ""]
+        commits = ", ".join(sorted({m2.get("commit", "?") for m2 in metas.values()}))
+        if len({m2.get("commit") for m2 in metas.values()}) > 1:
+            commits = ", ".join("%s %s" % (e, m2.get("commit", "?")) for e, m2 in metas.items())
+        return ["All engines measured in one run, %s (commit %s); load average %s when it began."
+                % (m["date"], commits, m.get("loadavg", "?")), ""]
     rows = ["Engines measured at different times (`run.sh --engines` re-runs some and keeps "
             "the others' figures):", "",
             "| engine | commit | measured | load average at start | same passages and queries |",

@@ -87,7 +87,7 @@ source_of() { # the source tree a CMake build directory was configured from
 write_meta() { # engine size_dir loadavg
   local inputs=() commit
   read -r -a inputs <"$2/inputs.sha1" || true # one line, no newline
-  if [ "$1" = seogo ]; then commit=$(commit_of "$seogo_src"); else commit=$(commit_of); fi
+  if [ "$1" = seogo ]; then commit=$seogo_commit; else commit=$peer_commit; fi
   printf '{"engine": "%s", "commit": "%s", "run": "%s", "date": "%s", "loadavg": "%s", "passages_sha1": "%s", "queries_sha1": "%s"}\n' \
     "$1" "$commit" "$run_id" "$(date -u '+%Y-%m-%d %H:%M UTC')" "$3" "${inputs[0]:-}" "${inputs[1]:-}" \
     >"$2/$1.meta.json"
@@ -127,6 +127,8 @@ bin=$build_dir/bench
 seogo_src=$(source_of "$build_dir")
 # Seogo's figures are of the build's source tree; the peers' drivers are of this one.
 commit_of() { git -C "${1:-$root}" describe --always --dirty 2>/dev/null || echo "unknown (${1:-$root})"; }
+seogo_commit=$(commit_of "$seogo_src")
+peer_commit=$(commit_of) # when the peers' drivers are built, below
 if ! cmake --build "$build_dir" -j2 --target "${seogo_programs[@]}" >"$out/build.log" 2>&1; then
   for p in "${seogo_programs[@]}"; do
     [ -x "$bin/$p" ] || { tail -20 "$out/build.log" >&2; die "building $p in $build_dir failed"; }
