@@ -24,26 +24,44 @@
 
 static char fault_message[1024];
 static size_t fault_message_len;
+static volatile sig_atomic_t fault_status = FAULT_EXIT_STATUS;
 
 static void on_fault(int sig) {
   (void)sig;
   ssize_t written = write(STDERR_FILENO, fault_message, fault_message_len);
   (void)written; /* nothing more can be done about a failed write here */
-  _exit(FAULT_EXIT_STATUS);
+  _exit(fault_status);
+}
+
+/* Prepares the handler's message: "PROGRAM: the index at INDEX is damaged (WHY); ...". */
+static inline void fault_prepare(const char *program, const char *index_dir, const char *why) {
+  int n = snprintf(fault_message, sizeof fault_message,
+                   "%s: the index at %s is damaged (%s); nothing was changed since its last "
+                   "commit; run seogo-index --rebuild PATH... to rebuild it\n",
+                   program, index_dir, why);
+  if (n < 0) return;
+  fault_message_len = (size_t)n < sizeof fault_message ? (size_t)n : sizeof fault_message - 1;
+  fault_message[fault_message_len - 1] = '\n';
+}
+
+/* The usual message and status: a crash while reading or updating the index. */
+static inline void fault_reading(const char *program, const char *index_dir) {
+  fault_prepare(program, index_dir, "crashed while reading it");
+  fault_status = FAULT_EXIT_STATUS;
+}
+
+/* While seogo-index --check walks every page: a crash there is the check's finding (LMDB
+ * followed a damaged page), reported with --check's status for a damaged index. */
+static inline void fault_checking(const char *program, const char *index_dir, int status) {
+  fault_prepare(program, index_dir, "LMDB crashed following its pages during the check");
+  fault_status = status;
 }
 
 /* Installs the handler for `program` reading the index at `index_dir`. In the main thread the
  * handler runs on an alternate stack, so that it runs whatever state the thread's stack is in. */
-static void fault_guard(const char *program, const char *index_dir) {
+static inline void fault_guard(const char *program, const char *index_dir) {
   static char stack[1 << 16];
-  int n = snprintf(fault_message, sizeof fault_message,
-                   "%s: the index at %s is damaged (crashed while reading it); nothing was "
-                   "changed since its last commit; run seogo-index --rebuild PATH... to rebuild "
-                   "it\n",
-                   program, index_dir);
-  if (n < 0) return;
-  fault_message_len = (size_t)n < sizeof fault_message ? (size_t)n : sizeof fault_message - 1;
-  fault_message[fault_message_len - 1] = '\n';
+  fault_reading(program, index_dir);
   stack_t ss;
   memset(&ss, 0, sizeof ss);
   ss.ss_sp = stack;

@@ -617,7 +617,8 @@ static int print_problem(void *ctx, const seogo_problem *p) {
   check_report *r = ctx;
   if (r->problems == 0) printf("index %s: damaged\n", r->index_dir);
   if (r->problems++ < CHECK_SHOWN) printf("  %s, %s: %s\n", p->table, p->key, p->message);
-  return 0; /* go on: the count says how far the damage goes */
+  fflush(stdout); /* shown even if LMDB then crashes on the damage (see fault_checking) */
+  return 0;       /* go on: the count says how far the damage goes */
 }
 
 /* Checks the open index: 0 when it is sound, 1 when it is damaged, 2 when it cannot be
@@ -626,7 +627,9 @@ static int check_index(seogo_index *index, const options *o) {
   check_report r = {o->index_dir, 0};
   seogo_index_stats st;
   seogo_error err;
+  fault_checking(program, o->index_dir, 1);
   int rc = seogo_check(index, print_problem, &r, &st, &err);
+  fault_reading(program, o->index_dir);
   if (rc == SEOGO_OK) {
     if (!o->quiet)
       printf("index %s: ok (%" PRIu64 " documents, %" PRIu64 " passages, %" PRIu64 " terms)\n",
