@@ -24,8 +24,9 @@ so the marker query tells which version of the file a document is. `check` passe
 document listed by --stats is one whole version of its file: its hits for every content query
 are exactly those an uninterrupted build gives that version (paths and lines; scores depend on
 the rest of the index), its marker finds it and nothing else, no hit lies in a document the
-index does not list, and --stats counts the listed documents. Problems are printed; the exit
-status is 1 when there is any.
+index does not list, --stats counts the listed documents, and seogo-index --check finds every
+table in agreement with the others. Problems are printed; the exit status is 1 when there is
+any.
 """
 import glob
 import json
@@ -140,12 +141,25 @@ def listed_documents(index_bin, index):
     return int(m.group(1)) if m else -1, docs, ''
 
 
+def full_check(index_bin, index):
+    """seogo-index --check's complaint, or '' when the index is sound."""
+    p = subprocess.run([index_bin, '-d', index, '--check'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if p.returncode == 0:
+        return ''
+    return ('--check (exit status %d): ' % p.returncode +
+            (p.stdout + p.stderr).decode('utf-8', 'replace').strip()[:600])
+
+
 def check(search_bin, index_bin, index, qfile, ref1, ref2):
     problems = []
     count, docs, err = listed_documents(index_bin, index)
     if docs is None:
         print('--stats --list failed: ' + err)
         return 1
+    damage = full_check(index_bin, index)
+    if damage:
+        problems.append(damage)
     if count != len(docs):
         problems.append('--stats counts %d documents but lists %d' % (count, len(docs)))
     hits, errors = run_queries(search_bin, index, qfile)
