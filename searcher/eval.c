@@ -89,6 +89,17 @@ static int term_bound(sg_postings *p, uint32_t t, int point, uint32_t *upto, dou
     return SEOGO_OK;
   }
   if (point && p->pid > t) return SEOGO_OK; /* moved past t: absent there */
+  if (point && p->loaded && t <= p->block.last_pid) { /* t is in the decoded block: look */
+    const uint32_t *pids = p->block.pids;
+    size_t lo = p->idx, hi = p->block.count;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (pids[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo < p->block.count && pids[lo] == t) *tf = p->block.tfs[lo];
+    return SEOGO_OK;
+  }
   sg_block_bound b;
   int rc = sg_postings_block_header(p, t, &b, err);
   if (rc || b.first_pid == SG_PID_END) return rc;
@@ -245,7 +256,7 @@ static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
  * lets that passage through, the verify step reads what it needs (positions, exclusions) and
  * says whether it matches; if not, the next candidate after it. */
 typedef int (*candidate_fn)(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err);
-typedef int (*verify_fn)(sg_matcher *m, int *match, seogo_error *err);
+typedef int (*verify_fn)(sg_matcher *m, uint32_t t, int *match, seogo_error *err);
 
 static int seek_verified(sg_matcher *m, uint32_t target, candidate_fn candidate,
                          verify_fn verify, seogo_error *err) {
@@ -257,7 +268,7 @@ static int seek_verified(sg_matcher *m, uint32_t target, candidate_fn candidate,
     if (t == SG_PID_END) break;
     int pass, match = 0;
     if ((rc = gate_point(m, t, &pass, err))) return rc;
-    if (pass && (rc = verify(m, &match, err))) return rc;
+    if (pass && (rc = verify(m, t, &match, err))) return rc;
     if (match) {
       m->pid = t;
       return SEOGO_OK;
@@ -338,7 +349,8 @@ static int seq_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *
   }
 }
 
-static int seq_verify(sg_matcher *m, int *match, seogo_error *err) {
+static int seq_verify(sg_matcher *m, uint32_t t, int *match, seogo_error *err) {
+  (void)t;
   int rc = seq_occurrences(m, err);
   *match = m->nocc > 0;
   return rc;
@@ -362,19 +374,37 @@ static int seek_alt(sg_matcher *m, uint32_t target) {
   return SEOGO_OK;
 }
 
-/* Moves all kids to one passage >= t where each matches; returns it or SG_PID_END. */
+/* Moves an intersection's kid to its first passage >= t (*at). A term sequence only aligns its
+ * cursors there: its positions wait for the intersection's verify step (verify_kids), once the
+ * other kids are there too and pruning has let the passage through. */
+static int move_kid(sg_matcher *k, uint32_t t, uint32_t *at, seogo_error *err) {
+  int rc = SEOGO_OK;
+  if (k->kind != M_SEQ || k->pid == SG_PID_END || (k->pid >= t && k->pid != 0)) {
+    rc = seek(k, t, err);
+    *at = k->pid;
+    return rc;
+  }
+  rc = gate_range(k, t, &t, err);
+  if (!rc && t != SG_PID_END) rc = seq_candidate(k, t, &t, err);
+  if (!rc && t == SG_PID_END) set_end(k);
+  *at = t;
+  return rc;
+}
+
+/* Moves all kids to one passage >= t where each may match; returns it or SG_PID_END. */
 static int leapfrog(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seogo_error *err) {
   for (;;) {
     size_t i;
     for (i = 0; i < n; i++) {
-      int rc = seek(kids[i], t, err);
+      uint32_t at;
+      int rc = move_kid(kids[i], t, &at, err);
       if (rc) return rc;
-      if (kids[i]->pid == SG_PID_END) {
+      if (at == SG_PID_END) {
         *out = SG_PID_END;
         return SEOGO_OK;
       }
-      if (kids[i]->pid != t) {
-        t = kids[i]->pid;
+      if (at != t) {
+        t = at;
         break;
       }
     }
@@ -383,6 +413,19 @@ static int leapfrog(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seog
       return SEOGO_OK;
     }
   }
+}
+
+/* The positions of the term sequences leapfrog left aligned at t. */
+static int verify_kids(sg_matcher **kids, size_t n, uint32_t t, int *match, seogo_error *err) {
+  *match = 1;
+  for (size_t i = 0; i < n && *match; i++) {
+    sg_matcher *k = kids[i];
+    if (k->kind != M_SEQ || k->pid == t) continue;
+    int rc = seq_verify(k, t, match, err);
+    if (rc) return rc;
+    if (*match) k->pid = t;
+  }
+  return SEOGO_OK;
 }
 
 /* Phrase chains: kid i's occurrence must start 1 (or, after a Korean word, 1 or 2) positions
@@ -470,8 +513,10 @@ static int group_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error
   return leapfrog(m->lf ? m->lf : m->kids, m->nkids, t, out, err);
 }
 
-static int group_verify(sg_matcher *m, int *match, seogo_error *err) {
-  int rc = m->kind == M_PHRASE ? phrase_occurrences(m, err) : near_occurrences(m, err);
+static int group_verify(sg_matcher *m, uint32_t t, int *match, seogo_error *err) {
+  int rc = verify_kids(m->kids, m->nkids, t, match, err);
+  if (rc || !*match) return rc;
+  rc = m->kind == M_PHRASE ? phrase_occurrences(m, err) : near_occurrences(m, err);
   *match = m->nocc > 0;
   return rc;
 }
@@ -524,15 +569,13 @@ static int and_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *
   return leapfrog(m->lf ? m->lf : m->kids, m->npos, t, out, err);
 }
 
-static int and_verify(sg_matcher *m, int *match, seogo_error *err) {
-  uint32_t t = m->kids[0]->pid;
-  *match = 1;
-  for (size_t i = m->npos; i < m->nkids && *match; i++) {
-    int rc = seek(m->kids[i], t, err);
-    if (rc) return rc;
+static int and_verify(sg_matcher *m, uint32_t t, int *match, seogo_error *err) {
+  int rc = verify_kids(m->kids, m->npos, t, match, err);
+  for (size_t i = m->npos; !rc && i < m->nkids && *match; i++) {
+    rc = seek(m->kids[i], t, err);
     *match = m->kids[i]->pid != t;
   }
-  return SEOGO_OK;
+  return rc;
 }
 
 static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
@@ -755,13 +798,15 @@ static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error 
 }
 
 /* Every matcher reached from the root without passing a NOT may skip blocks that cannot score.
- * Single passages are judged (gate_point) only by term sequences, where it spares decoding
- * positions, and only by those with no intersection above them: an intersection's part judges
- * a passage by its siblings' block bounds too, and when those fail it, it would try its own
- * passages one by one where the intersection would leap to the siblings' next passage. */
+ * Single passages are judged (gate_point) before positions are decoded: by term sequences and
+ * by intersections (whose term sequences wait, aligned, for the verdict), and only by those with
+ * no intersection above them: an intersection's part judges a passage by its siblings' block
+ * bounds too, and when those fail it, it would try its own passages one by one where the
+ * intersection would leap to the siblings' next passage. */
 static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point) {
   m->pruner = pr;
-  m->point_gate = point && m->kind == M_SEQ;
+  m->point_gate = point && (m->kind == M_SEQ || m->kind == M_PHRASE || m->kind == M_NEAR ||
+                            m->kind == M_AND);
   int kids_point = point && (m->kind == M_OR || m->kind == M_UNION);
   size_t n = m->kind == M_AND ? m->npos : m->nkids;
   for (size_t i = 0; i < n; i++) attach_pruner(m->kids[i], pr, kids_point);
