@@ -44,11 +44,12 @@ static void fp_block_roundtrip(const uint8_t *body, size_t n, uint32_t key_pid) 
   FUZZ_ASSERT(peek == SEOGO_OK && count == fp_block.count && last == fp_block.last_pid);
   fp_check_block(&fp_block, key_pid);
   FUZZ_ASSERT(sg_block_encode(&fp_buf, key_pid, fp_block.count, fp_block.pids,
-                              fp_block.pos_start, fp_block.positions) == 0);
+                              fp_block.pos_start, fp_block.positions, fp_block.min_len) == 0);
   rc = sg_block_decode(fp_buf.data, fp_buf.len, key_pid, &fp_again, &err);
   FUZZ_ASSERT(rc == SEOGO_OK);
   if (rc) return;
-  FUZZ_ASSERT(fp_again.count == fp_block.count && fp_again.max_tf == fp_block.max_tf);
+  FUZZ_ASSERT(fp_again.count == fp_block.count && fp_again.max_tf == fp_block.max_tf &&
+              fp_again.min_len == fp_block.min_len);
   FUZZ_ASSERT(!memcmp(fp_again.pids, fp_block.pids, fp_block.count * sizeof *fp_block.pids));
   FUZZ_ASSERT(!memcmp(fp_again.pos_start, fp_block.pos_start,
                       (fp_block.count + 1) * sizeof *fp_block.pos_start));

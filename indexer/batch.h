@@ -178,6 +178,12 @@ struct sg_writer {
   sg_term_postings *postings; /* one per term in `terms` */
   size_t postings_cap;
 
+  /* lengths of the batch's passages, pids lens_base .. lens_base+nlens-1 (for the min_len of
+   * the blocks written; filled at commit) */
+  uint16_t *lens;
+  size_t lens_cap;
+  uint32_t lens_base, nlens;
+
   sg_block block; /* scratch for block rewrites */
   sg_buf key, val;
 };

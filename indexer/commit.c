@@ -181,7 +181,7 @@ static int plan_block_edits(sg_writer *w, MDB_txn *txn, const char *term, size_t
     if (w->block.count) {
       e->new_key = w->block.pids[0];
       if (sg_block_encode(&e->data, e->new_key, w->block.count, w->block.pids,
-                          w->block.pos_start, w->block.positions)) {
+                          w->block.pos_start, w->block.positions, w->block.min_len)) {
         rc = oom(err);
         goto done;
       }
@@ -401,6 +401,59 @@ static int unpack_buffered(sg_writer *w, const sg_term_postings *tp, run *r, uin
   return 0;
 }
 
+/* The length of a passage of this batch (UINT32_MAX for an older one: its block's min_len
+ * covers it). */
+static uint32_t batch_len(const sg_writer *w, uint32_t pid) {
+  return pid >= w->lens_base && pid - w->lens_base < w->nlens ? w->lens[pid - w->lens_base]
+                                                               : UINT32_MAX;
+}
+
+/* Lengths of the batch's passages by pid, for the blocks' and terms' min_len. */
+static int fill_lens(sg_writer *w) {
+  w->nlens = 0;
+  if (!w->ndocs) return 0;
+  w->lens_base = w->docs[0].rec.first_pid;
+  size_t n = (size_t)(w->next_pid - w->lens_base);
+  if (sg_grow_array(&w->lens, &w->lens_cap, n + 1, sizeof *w->lens)) return -1;
+  memset(w->lens, 0, n * sizeof *w->lens);
+  for (size_t i = 0; i < w->ndocs; i++) {
+    const sg_pending_doc *d = &w->docs[i];
+    if (d->dead || !d->passages) continue;
+    for (uint32_t j = 0; j < d->rec.npassages; j++)
+      w->lens[d->rec.first_pid - w->lens_base + j] = (uint16_t)d->passages[j].length;
+  }
+  w->nlens = (uint32_t)n;
+  return 0;
+}
+
+/* Writes r's postings as blocks (the first keyed merge_key when it replaces the term's last
+ * block, whose min_len covers the first `kept` postings); updates the term's bounds. */
+static int write_blocks(sg_writer *w, MDB_txn *txn, const char *term, size_t len, run *r,
+                        uint32_t merge_key, size_t kept, uint32_t kept_min, sg_term_info *t,
+                        uint32_t *blocks, seogo_error *err) {
+  *blocks = 0;
+  for (size_t off = 0; off < r->n; off += SG_BLOCK_MAX) {
+    uint32_t cnt = (uint32_t)(r->n - off < SG_BLOCK_MAX ? r->n - off : SG_BLOCK_MAX);
+    uint32_t key = off == 0 && merge_key ? merge_key : r->pids[off];
+    uint32_t min_len = off < kept ? kept_min : UINT32_MAX;
+    for (size_t i = off; i < off + cnt; i++) {
+      uint32_t tf = r->starts[i + 1] - r->starts[i], l = i < kept ? kept_min : batch_len(w, r->pids[i]);
+      if (l < min_len) min_len = l;
+      if (tf > t->max_tf) t->max_tf = tf;
+    }
+    if (min_len > SG_MAX_POSITIONS) min_len = 1; /* unknown: the weakest bound */
+    if (min_len < t->min_len) t->min_len = min_len;
+    if (sg_block_encode(&w->val, key, cnt, r->pids + off, r->starts + off, r->pos, min_len) ||
+        sg_postings_key(&w->key, term, len, key))
+      return oom(err);
+    int rc = put(w, txn, w->store->postings, w->key.data, w->key.len, w->val.data, w->val.len,
+                 0, err);
+    if (rc) return rc;
+    (*blocks)++;
+  }
+  return SEOGO_OK;
+}
+
 /* Writes one term's buffered postings: fills its last block, then starts new blocks. */
 static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *stats,
                       seogo_error *err) {
@@ -411,8 +464,9 @@ static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *st
   int found;
   int rc = get_term(w, txn, term, len, &t, &found, err);
   if (rc) return rc;
+  if (!found) t.min_len = UINT32_MAX;
   r->n = r->npos = 0;
-  uint32_t merge_key = 0;
+  uint32_t merge_key = 0, kept_min = 1;
   if (found) {
     MDB_val data;
     uint32_t key_pid, count, last, max_tf;
@@ -426,6 +480,7 @@ static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *st
                      w->block.pos_start[b + 1] - w->block.pos_start[b]))
           return oom(err);
       merge_key = key_pid;
+      kept_min = w->block.min_len;
     }
     if (rc) return rc;
   }
@@ -436,18 +491,9 @@ static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *st
   if (!df) return SEOGO_OK;
   if (kept && r->pids[kept] <= r->pids[kept - 1])
     return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: passage ids of a term out of order");
-  uint32_t blocks = 0;
-  for (size_t off = 0; off < r->n; off += SG_BLOCK_MAX) {
-    uint32_t cnt = (uint32_t)(r->n - off < SG_BLOCK_MAX ? r->n - off : SG_BLOCK_MAX);
-    uint32_t key = off == 0 && merge_key ? merge_key : r->pids[off];
-    if (sg_block_encode(&w->val, key, cnt, r->pids + off, r->starts + off, r->pos) ||
-        sg_postings_key(&w->key, term, len, key))
-      return oom(err);
-    rc = put(w, txn, w->store->postings, w->key.data, w->key.len, w->val.data, w->val.len, 0,
-             err);
-    if (rc) return rc;
-    blocks++;
-  }
+  uint32_t blocks;
+  if ((rc = write_blocks(w, txn, term, len, r, merge_key, kept, kept_min, &t, &blocks, err)))
+    return rc;
   if (!found) stats->terms++;
   t.df += df;
   t.cf += cf;
@@ -511,6 +557,7 @@ static int write_changes(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_erro
 
 int sg_batch_write(sg_writer *w, seogo_error *err) {
   if (w->ndead) qsort(w->dead, w->ndead, sizeof *w->dead, cmp_range);
+  if (fill_lens(w)) return oom(err);
   MDB_txn *txn;
   int rc = sg_store_write_begin(w->store, &txn, err);
   if (rc) return rc;

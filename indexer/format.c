@@ -162,7 +162,8 @@ int sg_passage_decode(const void *data, size_t len, sg_passage *p, seogo_error *
 
 int sg_term_encode(sg_buf *b, const sg_term_info *t) {
   if (sg_buf_put_varint(b, t->df) || sg_buf_put_varint(b, t->cf) ||
-      sg_buf_put_varint(b, t->nblocks))
+      sg_buf_put_varint(b, t->nblocks) || sg_buf_put_varint(b, t->max_tf) ||
+      sg_buf_put_varint(b, t->min_len))
     return -1;
   return 0;
 }
@@ -173,8 +174,13 @@ int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *e
   t->df = read_varint(&r);
   t->cf = read_varint(&r);
   t->nblocks = read_u32(&r);
+  t->max_tf = read_u32(&r);
+  t->min_len = read_u32(&r);
   /* every posting has tf >= 1, and a block holds at least one posting */
   if (t->cf < t->df || t->nblocks > t->df || (t->df > 0 && t->nblocks == 0)) r.bad = 1;
+  if (t->max_tf > SG_MAX_POSITIONS || t->min_len > SG_MAX_POSITIONS ||
+      (t->df > 0 && t->max_tf == 0))
+    r.bad = 1;
   return reader_finish(&r, "term", err);
 }
 
@@ -240,59 +246,158 @@ static int block_corrupt(seogo_error *err, const char *why) {
   return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: postings block %s", why);
 }
 
+/* ---- bit packing: at most SG_BLOCK_MAX values at the smallest width holding them all ---- */
+
+static unsigned bit_width(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
+
+static unsigned char *pack(unsigned char *q, const uint32_t *v, uint32_t n) {
+  uint32_t all = 0;
+  for (uint32_t i = 0; i < n; i++) all |= v[i];
+  unsigned w = bit_width(all);
+  *q++ = (unsigned char)w;
+  if (!w) return q;
+  uint64_t acc = 0;
+  unsigned have = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    acc |= (uint64_t)v[i] << have;
+    have += w;
+    while (have >= 8) {
+      *q++ = (unsigned char)acc;
+      acc >>= 8;
+      have -= 8;
+    }
+  }
+  if (have) *q++ = (unsigned char)acc;
+  return q;
+}
+
+static inline uint64_t load_le64(const unsigned char *p) {
+  uint64_t x;
+  memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  x = __builtin_bswap64(x);
+#endif
+  return x;
+}
+
+/* Reads n (<= SG_BLOCK_MAX) packed values; -1 when the bytes end early or the width is over 32.
+ * Each value is one unaligned 64-bit load, shift and mask: no loop over bits. */
+static int unpack(reader *r, uint32_t *out, uint32_t n) {
+  const unsigned char *wp = read_bytes(r, 1);
+  if (!wp || *wp > 32) return -1;
+  unsigned w = *wp;
+  size_t nbytes = ((size_t)n * w + 7) / 8;
+  const unsigned char *src = read_bytes(r, nbytes);
+  if (!src) return -1;
+  if (!w) {
+    memset(out, 0, n * sizeof *out);
+    return 0;
+  }
+  unsigned char pad[SG_BLOCK_MAX * 4 + 8];
+  if ((size_t)(r->end - src) < nbytes + 8) { /* the loads below read up to 8 bytes on */
+    memcpy(pad, src, nbytes);
+    memset(pad + nbytes, 0, 8);
+    src = pad;
+  }
+  uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
+  for (uint32_t i = 0; i < n; i++) {
+    size_t bit = (size_t)i * w;
+    out[i] = (uint32_t)((load_le64(src + (bit >> 3)) >> (bit & 7)) & mask);
+  }
+  return 0;
+}
+
 /* Reads the header shared by peek and decode. */
-static int read_block_header(reader *r, uint32_t key_pid, uint32_t *count, uint32_t *last_pid,
-                             uint32_t *max_tf, seogo_error *err) {
+static int read_block_header(reader *r, uint32_t key_pid, sg_block_head *h, unsigned *flags,
+                             seogo_error *err) {
   uint64_t n = read_varint(r);
   uint64_t last_delta = read_varint(r);
   uint64_t tf = read_varint(r);
+  uint64_t min_len = read_varint(r);
+  const unsigned char *f = read_bytes(r, 1);
   if (r->bad) return block_corrupt(err, "header is truncated");
   if (n == 0 || n > SG_BLOCK_MAX) return block_corrupt(err, "has a bad passage count");
   if (last_delta > (uint64_t)UINT32_MAX - key_pid || last_delta < n - 1)
     return block_corrupt(err, "has a bad last passage");
   if (tf == 0 || tf > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad maximum tf");
-  *count = (uint32_t)n;
-  *last_pid = key_pid + (uint32_t)last_delta;
-  *max_tf = (uint32_t)tf;
+  if (min_len > SG_MAX_POSITIONS || (*f & ~SG_FLAGS_MASK))
+    return block_corrupt(err, "has a bad header");
+  h->count = (uint32_t)n;
+  h->last_pid = key_pid + (uint32_t)last_delta;
+  h->max_tf = (uint32_t)tf;
+  h->min_len = (uint32_t)min_len;
+  *flags = *f;
   return SEOGO_OK;
+}
+
+int sg_block_head_read(const void *data, size_t len, uint32_t key_pid, sg_block_head *h,
+                       seogo_error *err) {
+  reader r;
+  reader_init(&r, data, len);
+  unsigned flags = 0;
+  return read_block_header(&r, key_pid, h, &flags, err);
 }
 
 int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *count,
                   uint32_t *last_pid, uint32_t *max_tf, seogo_error *err) {
-  reader r;
-  reader_init(&r, data, len);
-  return read_block_header(&r, key_pid, count, last_pid, max_tf, err);
+  sg_block_head h = {0, 0, 0, 0};
+  int rc = sg_block_head_read(data, len, key_pid, &h, err);
+  if (rc) return rc;
+  *count = h.count;
+  *last_pid = h.last_pid;
+  *max_tf = h.max_tf;
+  return SEOGO_OK;
 }
 
 static int decode_pids(reader *r, uint32_t key_pid, sg_block *out, seogo_error *err) {
-  uint64_t pid = key_pid;
-  for (uint32_t i = 0; i < out->count; i++) {
-    uint64_t gap = read_varint(r);
-    if (r->bad) return block_corrupt(err, "is truncated in its passage ids");
-    if (i > 0 && gap == 0) return block_corrupt(err, "has passage ids out of order");
-    pid += gap;
-    if (pid > UINT32_MAX) return block_corrupt(err, "has a passage id out of range");
+  if (unpack(r, out->pids, out->count)) return block_corrupt(err, "is truncated in its passage ids");
+  uint64_t pid = (uint64_t)key_pid + out->pids[0];
+  out->pids[0] = (uint32_t)pid;
+  for (uint32_t i = 1; i < out->count && pid <= UINT32_MAX; i++) {
+    pid += (uint64_t)out->pids[i] + 1;
     out->pids[i] = (uint32_t)pid;
   }
+  if (pid > UINT32_MAX) return block_corrupt(err, "has a passage id out of range");
   if (out->pids[out->count - 1] != out->last_pid)
     return block_corrupt(err, "disagrees with its header on the last passage");
   return SEOGO_OK;
 }
 
 static int decode_tfs(reader *r, sg_block *out, uint64_t *total, seogo_error *err) {
-  uint32_t max_tf = 0;
-  *total = 0;
+  if (unpack(r, out->tfs, out->count))
+    return block_corrupt(err, "is truncated in its term frequencies");
+  uint32_t max = 0;
+  uint64_t sum = 0;
   for (uint32_t i = 0; i < out->count; i++) {
-    uint64_t tf = read_varint(r);
-    if (r->bad) return block_corrupt(err, "is truncated in its term frequencies");
-    if (tf == 0 || tf > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad term frequency");
-    out->tfs[i] = (uint32_t)tf;
-    if (tf > max_tf) max_tf = (uint32_t)tf;
-    *total += tf;
+    uint32_t tf = out->tfs[i] + 1;
+    out->tfs[i] = tf;
+    max = tf > max ? tf : max;
+    sum += tf;
   }
-  if (max_tf != out->max_tf) return block_corrupt(err, "disagrees with its header on max tf");
-  /* each position takes at least one byte, so this bounds the allocation by the value size */
-  if (*total > (uint64_t)(r->end - r->p)) return block_corrupt(err, "is truncated in positions");
+  if (max > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad term frequency");
+  if (max != out->max_tf) return block_corrupt(err, "disagrees with its header on max tf");
+  /* every chunk of SG_BLOCK_MAX positions takes at least its width byte: this bounds the
+   * allocation by the value's size */
+  if ((sum + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX > (uint64_t)(r->end - r->p))
+    return block_corrupt(err, "is truncated in positions");
+  *total = sum;
+  return SEOGO_OK;
+}
+
+/* Turns the unpacked stream (gaps, with flags unless they are constant) into positions. */
+static int positions_from_gaps(sg_block *out, seogo_error *err) {
+  int vary = !(out->pos_flags & SG_FLAGS_CONSTANT);
+  uint32_t flags = out->pos_flags & 3;
+  uint32_t *v = out->positions;
+  for (uint32_t i = 0; i < out->count; i++) {
+    uint64_t pos = 0;
+    for (uint32_t j = out->pos_start[i]; j < out->pos_start[i + 1]; j++) {
+      uint32_t f = vary ? v[j] & 3 : flags;
+      pos += vary ? v[j] >> 2 : v[j];
+      if (pos >= SG_MAX_POSITIONS) return block_corrupt(err, "has a position out of range");
+      v[j] = (uint32_t)pos << 2 | f;
+    }
+  }
   return SEOGO_OK;
 }
 
@@ -300,35 +405,34 @@ static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
   uint32_t at = 0;
   for (uint32_t i = 0; i < out->count; i++) {
     out->pos_start[i] = at;
-    uint64_t pos = 0;
-    for (uint32_t j = 0; j < out->tfs[i]; j++) {
-      uint64_t v = read_varint(r);
-      if (r->bad) return block_corrupt(err, "is truncated in positions");
-      pos += v >> 2;
-      if (pos >= SG_MAX_POSITIONS) return block_corrupt(err, "has a position out of range");
-      out->positions[at++] = (uint32_t)(pos << 2) | (uint32_t)(v & 3);
-    }
+    at += out->tfs[i];
   }
   out->pos_start[out->count] = at;
+  for (uint32_t off = 0; off < at; off += SG_BLOCK_MAX) {
+    uint32_t n = at - off < SG_BLOCK_MAX ? at - off : SG_BLOCK_MAX;
+    if (unpack(r, out->positions + off, n)) return block_corrupt(err, "is truncated in positions");
+  }
   if (r->p != r->end) return block_corrupt(err, "has trailing bytes");
-  return SEOGO_OK;
+  return positions_from_gaps(out, err);
 }
 
 int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_block *out,
                          seogo_error *err) {
   reader r;
   reader_init(&r, data, len);
-  uint32_t count = 0, last_pid = 0, max_tf = 0;
+  sg_block_head h = {0, 0, 0, 0};
+  unsigned flags = 0;
   out->count = 0;
   out->pos_ready = 0;
-  int rc = read_block_header(&r, key_pid, &count, &last_pid, &max_tf, err);
+  int rc = read_block_header(&r, key_pid, &h, &flags, err);
   if (rc) return rc;
-  if (block_reserve(out, count, 0)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
-  out->count = count;
+  if (block_reserve(out, h.count, 0)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  out->count = h.count;
   out->first_pid = key_pid;
-  out->last_pid = last_pid;
-  out->max_tf = max_tf;
-  out->min_len = 1;
+  out->last_pid = h.last_pid;
+  out->max_tf = h.max_tf;
+  out->min_len = h.min_len;
+  out->pos_flags = flags;
   uint64_t total;
   if ((rc = decode_pids(&r, key_pid, out, err)) || (rc = decode_tfs(&r, out, &total, err))) {
     out->count = 0;
@@ -368,34 +472,75 @@ static inline unsigned char *put_varint(unsigned char *q, uint64_t v) {
   return q;
 }
 
-int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_t *pids,
-                    const uint32_t *pos_start, const uint32_t *positions) {
-  sg_buf_clear(out);
+/* Checks the postings handed to the encoder; their max tf and whether all positions carry the
+ * same flags (then *flags = SG_FLAGS_CONSTANT | those flags, else 0). */
+static int check_postings(uint32_t key_pid, uint32_t count, const uint32_t *pids,
+                          const uint32_t *pos_start, const uint32_t *positions, uint32_t *max_tf,
+                          unsigned *flags) {
   if (count == 0 || count > SG_BLOCK_MAX || pids[0] < key_pid) return -1;
-  uint32_t max_tf = 0;
+  *max_tf = 0;
+  unsigned first = positions[pos_start[0]] & 3, same = 1;
   for (uint32_t i = 0; i < count; i++) {
     uint32_t tf = pos_start[i + 1] - pos_start[i];
-    if (tf == 0 || (i > 0 && pids[i] <= pids[i - 1])) return -1;
-    if (tf > max_tf) max_tf = tf;
-  }
-  size_t npos = pos_start[count] - pos_start[0];
-  /* positions are below 2^16 and flags two bits: at most 3 bytes each; the rest 5 */
-  if (sg_buf_reserve(out, 5 * (3 + 2 * (size_t)count) + 3 * npos)) return -1;
-  unsigned char *q = out->data;
-  q = put_varint(q, count);
-  q = put_varint(q, pids[count - 1] - key_pid);
-  q = put_varint(q, max_tf);
-  for (uint32_t i = 0; i < count; i++) q = put_varint(q, pids[i] - (i ? pids[i - 1] : key_pid));
-  for (uint32_t i = 0; i < count; i++) q = put_varint(q, pos_start[i + 1] - pos_start[i]);
-  for (uint32_t i = 0; i < count; i++) {
+    if (tf == 0 || tf > SG_MAX_POSITIONS || (i > 0 && pids[i] <= pids[i - 1])) return -1;
+    if (tf > *max_tf) *max_tf = tf;
     uint32_t prev = 0;
     for (uint32_t j = pos_start[i]; j < pos_start[i + 1]; j++) {
       uint32_t pos = positions[j] >> 2;
       if (pos < prev || pos >= SG_MAX_POSITIONS) return -1;
-      q = put_varint(q, (uint64_t)(pos - prev) << 2 | (positions[j] & 3));
+      same &= (positions[j] & 3) == first;
       prev = pos;
     }
   }
+  *flags = same ? SG_FLAGS_CONSTANT | first : 0;
+  return 0;
+}
+
+/* Packs the position stream in chunks of SG_BLOCK_MAX: per passage the gaps (the first from
+ * 0), shifted over the flags unless they are constant. */
+static unsigned char *pack_positions(unsigned char *q, uint32_t count, const uint32_t *pos_start,
+                                     const uint32_t *positions, unsigned flags) {
+  uint32_t chunk[SG_BLOCK_MAX], n = 0;
+  unsigned shift = (flags & SG_FLAGS_CONSTANT) ? 2 : 0;
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t prev = 0;
+    for (uint32_t j = pos_start[i]; j < pos_start[i + 1]; j++) {
+      uint32_t pos = positions[j] >> 2;
+      uint32_t v = (pos - prev) << 2 | (positions[j] & 3);
+      chunk[n++] = v >> shift;
+      prev = pos;
+      if (n == SG_BLOCK_MAX) {
+        q = pack(q, chunk, n);
+        n = 0;
+      }
+    }
+  }
+  return n ? pack(q, chunk, n) : q;
+}
+
+int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_t *pids,
+                    const uint32_t *pos_start, const uint32_t *positions, uint32_t min_len) {
+  sg_buf_clear(out);
+  uint32_t max_tf;
+  unsigned flags = 0;
+  if (check_postings(key_pid, count, pids, pos_start, positions, &max_tf, &flags)) return -1;
+  size_t npos = pos_start[count] - pos_start[0];
+  /* header, then at most 4 bytes a value and a width byte per SG_BLOCK_MAX values */
+  size_t chunks = (npos + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX;
+  if (sg_buf_reserve(out, 4 * SG_VARINT_MAX + 1 + 2 * (1 + 4 * (size_t)count) + chunks + 4 * npos))
+    return -1;
+  uint32_t v[SG_BLOCK_MAX];
+  unsigned char *q = out->data;
+  q = put_varint(q, count);
+  q = put_varint(q, pids[count - 1] - key_pid);
+  q = put_varint(q, max_tf);
+  q = put_varint(q, min_len > SG_MAX_POSITIONS ? SG_MAX_POSITIONS : min_len);
+  *q++ = (unsigned char)flags;
+  for (uint32_t i = 0; i < count; i++) v[i] = i ? pids[i] - pids[i - 1] - 1 : pids[0] - key_pid;
+  q = pack(q, v, count);
+  for (uint32_t i = 0; i < count; i++) v[i] = pos_start[i + 1] - pos_start[i] - 1;
+  q = pack(q, v, count);
+  q = pack_positions(q, count, pos_start, positions, flags);
   out->len = (size_t)(q - out->data);
   return 0;
 }

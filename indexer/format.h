@@ -51,20 +51,38 @@
  *   passage  := doc_id:varint start:varint end:varint line_start:varint line_end:varint
  *               length:varint
  *               (byte range [start,end) in the document text; 1-based inclusive lines)
- *   term     := df:varint cf:varint nblocks:varint
- *               (df = passages containing the term, cf = occurrences)
+ *   term     := df:varint cf:varint nblocks:varint max_tf:varint min_len:varint
+ *               (df = passages containing the term, cf = occurrences; max_tf >= every tf of
+ *               the term (exact when written, an upper bound after removals); min_len <= the
+ *               length of every passage holding it (a lower bound). Both serve block-max
+ *               scoring: they bound a term's BM25 contribution without reading postings.)
  *
- * Postings block (at most SG_BLOCK_MAX passages, pids ascending)
- * ---------------------------------------------------------------
- *   block    := count:varint last_delta:varint max_tf:varint
- *               pid_gap[count]:varint tf[count]:varint positions
- *   pid_gap[0] = pid[0] - first_pid (from the key), pid_gap[i] = pid[i] - pid[i-1] (>= 1)
- *   last_delta = pid[count-1] - first_pid, so a reader can skip a block from its header
- *   positions := for each passage in order, tf[i] varints, each (gap << 2 | flags)
- *               gap = position - previous position in this passage (the first: position
- *               itself); positions are relative to the passage's first position and
- *               ascending (equal positions allowed only with gap 0 after the first);
- *               flags bit 0 = SEOGO_TERM_WORD_START, bit 1 = SEOGO_TERM_STEM_END
+ * Postings block (at most SG_BLOCK_MAX = 128 passages, pids ascending)
+ * ---------------------------------------------------------------------
+ *   block    := count:varint last_delta:varint max_tf:varint min_len:varint flags:byte
+ *               pids:packed(count) tfs:packed(count) positions
+ *   last_delta = pid[count-1] - first_pid (first_pid from the key), so that a reader can skip
+ *               a block from its header
+ *   max_tf   = the largest tf in the block (exact)
+ *   min_len  = a lower bound on the lengths of the block's passages (exact when written;
+ *               removals leave it as it was)
+ *   flags    : bit 2 (SG_FLAGS_CONSTANT) set when every position of the block carries the
+ *               same two flag bits, which are then bits 0-1; all other bits zero
+ *   pids     : value[0] = pid[0] - first_pid (0 as the writer keys blocks), value[i] =
+ *               pid[i] - pid[i-1] - 1
+ *   tfs      : value[i] = tf[i] - 1
+ *   positions:= packed(min(128, rest)) repeated until all sum(tf) values are read: the
+ *               stream of, for each passage in order, tf[i] values; each is the gap from the
+ *               previous position in the passage (the first: the position itself), as
+ *               gap << 2 | flags, or just gap when SG_FLAGS_CONSTANT. Positions are relative
+ *               to the passage's first position and below SG_MAX_POSITIONS; flags bit 0 =
+ *               SEOGO_TERM_WORD_START, bit 1 = SEOGO_TERM_STEM_END
+ *   packed(n):= width:byte (0..32) then ceil(n * width / 8) bytes: value j is bits
+ *               [j*width, (j+1)*width) of those bytes read as one little-endian number
+ *               (width 0: all values are 0, no bytes follow)
+ *   The pids and tfs come before the positions, so a cursor decodes them alone and reaches the
+ *   positions (which start where the tfs end) only when a matcher asks for them. The value
+ *   ends exactly after the last chunk.
  *
  * Readers treat every stored byte as hostile: a decode that runs past the value, a count over
  * the limits or a pid out of order is SEOGO_ECORRUPT, never a crash.
@@ -79,7 +97,7 @@
 
 #include "base.h"
 
-#define SG_FORMAT_VERSION 1
+#define SG_FORMAT_VERSION 2
 #define SG_MAGIC "SEOGO-INDEX\n"
 #define SG_MAGIC_LEN 12
 #define SG_BLOCK_MAX 128          /* passages per postings block */
@@ -118,6 +136,8 @@ typedef struct sg_passage {
 typedef struct sg_term_info {
   uint64_t df, cf;
   uint32_t nblocks;
+  uint32_t max_tf;  /* no posting of the term has a larger tf */
+  uint32_t min_len; /* a lower bound on the lengths of the term's passages */
 } sg_term_info;
 
 /* Encoders append to b (0, or -1 on out of memory). Decoders return SEOGO_OK or
@@ -151,17 +171,29 @@ typedef struct sg_block {
                           pos_start[i+1]) */
   uint32_t *positions; /* (position << 2) | flags, ascending per passage */
   size_t cap, pos_cap;
-  uint32_t min_len;    /* no passage of the block is shorter (a bound for block-max scoring;
-                          format 1 does not store it: 1) */
+  uint32_t min_len;    /* no passage of the block is shorter (a bound for block-max scoring) */
   /* sg_block_decode_head leaves the positions undecoded: pos_ready is 0 and pos_data points
    * into the stored value (which must stay mapped until sg_block_decode_positions). */
   int pos_ready;
   const unsigned char *pos_data;
   size_t pos_len;
+  unsigned pos_flags;  /* the block header's flags byte */
 } sg_block;
+
+/* What a block's header says. */
+typedef struct sg_block_head {
+  uint32_t count, last_pid, max_tf, min_len;
+} sg_block_head;
+
+#define SG_FLAGS_CONSTANT 4u /* header flags: every position carries the flags in bits 0-1 */
+#define SG_FLAGS_MASK 7u
 
 void sg_block_init(sg_block *b);
 void sg_block_free(sg_block *b);
+
+/* Reads only the header. */
+int sg_block_head_read(const void *data, size_t len, uint32_t key_pid, sg_block_head *h,
+                       seogo_error *err);
 
 /* Reads only the header: count, first_pid (from the key) and last_pid. */
 int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *count,
@@ -180,9 +212,10 @@ int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_bloc
 int sg_block_decode_positions(sg_block *b, seogo_error *err);
 
 /* Encodes `count` passages into out (replacing its contents); key_pid must be <= pids[0].
- * positions are laid out as in sg_block (pos_start has count+1 entries). */
+ * positions are laid out as in sg_block (pos_start has count+1 entries); min_len is a lower
+ * bound on the lengths of the passages (kept in the header for block-max scoring). */
 int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_t *pids,
-                    const uint32_t *pos_start, const uint32_t *positions);
+                    const uint32_t *pos_start, const uint32_t *positions, uint32_t min_len);
 
 /* ---- The store: index directory, LMDB environment, version checks ------------------------ */
 

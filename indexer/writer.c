@@ -71,6 +71,7 @@ void sg_writer_free(sg_writer *w) {
   free(w->touches);
   free(w->dead);
   free(w->postings);
+  free(w->lens);
   free(w);
 }
 

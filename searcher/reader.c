@@ -156,10 +156,11 @@ static int key_is_ours(const sg_postings *p, const MDB_val *k, uint32_t *first_p
 
 /* The bound a block's header gives. */
 static int peek_bound(const MDB_val *v, uint32_t first, sg_block_bound *b, seogo_error *err) {
-  uint32_t count;
-  b->first_pid = first;
-  b->min_len = 1;
-  return sg_block_peek(v->mv_data, v->mv_size, first, &count, &b->last_pid, &b->max_tf, err);
+  sg_block_head h;
+  int rc = sg_block_head_read(v->mv_data, v->mv_size, first, &h, err);
+  if (rc) return rc;
+  *b = (sg_block_bound){first, h.last_pid, h.max_tf, h.min_len};
+  return SEOGO_OK;
 }
 
 /* Decodes the block the LMDB cursor stands on and moves to its first pid >= target. A block
@@ -344,10 +345,13 @@ int sg_postings_block_header(sg_postings *p, uint32_t target, sg_block_bound *ou
 static int term_bounds(sg_postings *p, seogo_error *err) {
   sg_term_info t;
   int rc = sg_reader_term(p->reader, p->term, p->term_len, &t, err);
-  p->max_tf = SG_MAX_POSITIONS;
-  p->min_len = 1;
+  p->max_tf = 0;
+  p->min_len = SG_MAX_POSITIONS;
   if (rc == SEOGO_NOTFOUND) return SEOGO_OK;
-  return rc;
+  if (rc) return rc;
+  p->max_tf = t.max_tf;
+  p->min_len = t.min_len;
+  return SEOGO_OK;
 }
 
 int sg_postings_open(sg_postings *p, sg_reader *r, const char *term, size_t len,

@@ -126,8 +126,8 @@ typedef struct sg_postings {
   int loaded;   /* block holds a decoded block */
   uint32_t idx; /* current entry in block */
   uint32_t pid; /* current passage, SG_PID_END when exhausted */
-  /* bounds over the whole term, set by sg_postings_open: no passage has a larger tf or is
-   * shorter (format 1 does not store them: SG_MAX_POSITIONS and 1) */
+  /* bounds over the whole term, from its record, set by sg_postings_open: no passage has a
+   * larger tf or is shorter (a term not in the index: 0 and SG_MAX_POSITIONS) */
   uint32_t max_tf, min_len;
   int hvalid;   /* hbound is the block hcur stands on */
   sg_block_bound hbound;

@@ -60,11 +60,16 @@ static void test_passage_and_term(void) {
   CHECK(sg_passage_encode(&b, &p) == 0);
   CHECK_EQ_INT(sg_passage_decode(b.data, b.len, &q, NULL), SEOGO_ECORRUPT);
 
-  sg_term_info t = {.df = 10, .cf = 25, .nblocks = 1}, u;
+  sg_term_info t = {.df = 10, .cf = 25, .nblocks = 1, .max_tf = 7, .min_len = 12}, u;
   sg_buf_clear(&b);
   CHECK(sg_term_encode(&b, &t) == 0);
   CHECK_EQ_INT(sg_term_decode(b.data, b.len, &u, NULL), SEOGO_OK);
-  CHECK(u.df == 10 && u.cf == 25 && u.nblocks == 1);
+  CHECK(u.df == 10 && u.cf == 25 && u.nblocks == 1 && u.max_tf == 7 && u.min_len == 12);
+  sg_buf_clear(&b);
+  t.max_tf = 0; /* a term with postings has a tf */
+  CHECK(sg_term_encode(&b, &t) == 0);
+  CHECK_EQ_INT(sg_term_decode(b.data, b.len, &u, NULL), SEOGO_ECORRUPT);
+  t.max_tf = 7;
   sg_buf_clear(&b);
   t.cf = 5; /* fewer occurrences than passages */
   CHECK(sg_term_encode(&b, &t) == 0);
@@ -101,7 +106,7 @@ static const uint32_t demo_pos[] = {
 
 static void test_block_round_trip(void) {
   sg_buf b = {0};
-  CHECK(sg_block_encode(&b, 10, 3, demo_pids, demo_starts, demo_pos) == 0);
+  CHECK(sg_block_encode(&b, 10, 3, demo_pids, demo_starts, demo_pos, 1) == 0);
   sg_block blk;
   sg_block_init(&blk);
   CHECK_EQ_INT(sg_block_decode(b.data, b.len, 10, &blk, NULL), SEOGO_OK);
@@ -115,21 +120,40 @@ static void test_block_round_trip(void) {
   CHECK_EQ_INT(sg_block_peek(b.data, b.len, 10, &count, &last, &max_tf, NULL), SEOGO_OK);
   CHECK(count == 3 && last == 300 && max_tf == 4);
   /* a key below the first pid is allowed: gap[0] carries the difference */
-  CHECK(sg_block_encode(&b, 4, 3, demo_pids, demo_starts, demo_pos) == 0);
+  CHECK(sg_block_encode(&b, 4, 3, demo_pids, demo_starts, demo_pos, 1) == 0);
   CHECK_EQ_INT(sg_block_decode(b.data, b.len, 4, &blk, NULL), SEOGO_OK);
   CHECK(blk.pids[0] == 10 && blk.last_pid == 300);
   /* the encoder refuses what the format cannot hold */
   const uint32_t unordered[] = {10, 10, 300};
-  CHECK(sg_block_encode(&b, 10, 3, unordered, demo_starts, demo_pos) == -1);
-  CHECK(sg_block_encode(&b, 11, 3, demo_pids, demo_starts, demo_pos) == -1);
+  CHECK(sg_block_encode(&b, 10, 3, unordered, demo_starts, demo_pos, 1) == -1);
+  CHECK(sg_block_encode(&b, 11, 3, demo_pids, demo_starts, demo_pos, 1) == -1);
   sg_block_free(&blk);
   sg_buf_free(&b);
 }
 
-/* Encodes a block by hand, field by field, so that each field can be made wrong. */
-static void put_block(sg_buf *b, const uint64_t *fields, size_t n) {
+/* Encodes a block by hand so that each field can be made wrong: the header's varints and flags
+ * byte, then pids (gap - 1), tfs (tf - 1) and positions packed at width 8 (one byte a value). */
+typedef struct hand_block {
+  uint64_t count, last_delta, max_tf, min_len;
+  unsigned flags;
+  uint32_t n, npos;
+  uint8_t pids[4], tfs[4], pos[8];
+} hand_block;
+
+static void put_block(sg_buf *b, const hand_block *h) {
   sg_buf_clear(b);
-  for (size_t i = 0; i < n; i++) sg_buf_put_varint(b, fields[i]);
+  sg_buf_put_varint(b, h->count);
+  sg_buf_put_varint(b, h->last_delta);
+  sg_buf_put_varint(b, h->max_tf);
+  sg_buf_put_varint(b, h->min_len);
+  sg_buf_putc(b, (unsigned char)h->flags);
+  sg_buf_putc(b, 8);
+  sg_buf_append(b, h->pids, h->n);
+  sg_buf_putc(b, 8);
+  sg_buf_append(b, h->tfs, h->n);
+  if (!h->npos) return;
+  sg_buf_putc(b, 8);
+  sg_buf_append(b, h->pos, h->npos);
 }
 
 static int decodes(const sg_buf *b, uint32_t key) {
@@ -142,64 +166,120 @@ static int decodes(const sg_buf *b, uint32_t key) {
   return rc;
 }
 
+/* passages 7 (tf 2: positions 4 and 7) and 12 (tf 1: position 1), key 7 */
+static const hand_block good = {2, 5, 2, 3, 0, 2, 3, {0, 4}, {1, 0}, {4 << 2 | 1, 3 << 2, 1 << 2}};
+
+static int decodes_with(void (*change)(hand_block *h)) {
+  hand_block h = good;
+  change(&h);
+  sg_buf b = {0};
+  put_block(&b, &h);
+  int rc = decodes(&b, 7);
+  sg_buf_free(&b);
+  return rc;
+}
+
+static void zero_count(hand_block *h) { h->count = 0; }
+static void huge_count(hand_block *h) { h->count = 1000000; }
+static void wrong_last(hand_block *h) { h->last_delta = 6; }
+static void wrong_max_tf(hand_block *h) { h->max_tf = 3; }
+static void bad_flags(hand_block *h) { h->flags = 8; }
+static void huge_min_len(hand_block *h) { h->min_len = 70000; }
+static void position_overflow(hand_block *h) { h->pos[1] = 255; h->pos[0] = 255; h->npos = 2; }
+
 static void test_corrupt_blocks(void) {
   sg_buf b = {0};
-  /* count, last_delta, max_tf, gaps, tfs, positions */
-  const uint64_t good[] = {2, 5, 2, 0, 5, 1, 2, 4 << 2 | 1, 3 << 2, 1 << 2};
-  put_block(&b, good, 10);
+  put_block(&b, &good);
   CHECK_EQ_INT(decodes(&b, 7), SEOGO_OK);
+  sg_block blk;
+  sg_block_init(&blk);
+  CHECK_EQ_INT(sg_block_decode(b.data, b.len, 7, &blk, NULL), SEOGO_OK);
+  CHECK(blk.pids[0] == 7 && blk.pids[1] == 12 && blk.tfs[0] == 2 && blk.tfs[1] == 1);
+  CHECK(blk.positions[0] == (4 << 2 | 1) && blk.positions[1] == (7 << 2) &&
+        blk.positions[2] == (1 << 2) && blk.min_len == 3);
 
   /* every truncation is refused */
   int refused = 0;
   for (size_t n = 0; n < b.len; n++) {
     unsigned char *copy = malloc(n ? n : 1);
     memcpy(copy, b.data, n);
-    sg_block blk;
-    sg_block_init(&blk);
     refused += sg_block_decode(copy, n, 7, &blk, NULL) == SEOGO_ECORRUPT;
-    sg_block_free(&blk);
     free(copy);
   }
   CHECK_EQ_INT(refused, b.len);
-
-  const uint64_t zero_count[] = {0, 0, 1};
-  put_block(&b, zero_count, 3);
+  /* a trailing byte too */
+  sg_buf_putc(&b, 0);
   CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t huge_count[] = {1000000, 5, 2, 0, 5, 1, 2, 4 << 2 | 1, 3 << 2, 1 << 2};
-  put_block(&b, huge_count, 10);
+  /* a width over 32 bits in any packed run */
+  for (size_t at = 0; at < 3; at++) {
+    put_block(&b, &good);
+    size_t w = 5 + at * (1 + good.n);
+    CHECK_EQ_INT(b.data[w], 8);
+    b.data[w] = 33;
+    CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
+  }
+  CHECK_EQ_INT(decodes_with(zero_count), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(huge_count), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(wrong_last), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(wrong_max_tf), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(bad_flags), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(huge_min_len), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(position_overflow), SEOGO_ECORRUPT);
+  /* a pid past 2^32 - 1: one passage at gap 2^32 - 1 (width 32) from key 7 */
+  sg_buf_clear(&b);
+  const unsigned char pid_overflow[] = {1, 0, 1, 1, 0, 32, 0xff, 0xff, 0xff, 0xff, 0, 8, 1};
+  sg_buf_append(&b, pid_overflow, sizeof pid_overflow);
   CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t pids_out_of_order[] = {2, 0, 2, 0, 0, 1, 2, 4 << 2, 3 << 2, 1 << 2};
-  put_block(&b, pids_out_of_order, 10);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t wrong_last[] = {2, 6, 2, 0, 5, 1, 2, 4 << 2 | 1, 3 << 2, 1 << 2};
-  put_block(&b, wrong_last, 10);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t wrong_max_tf[] = {2, 5, 3, 0, 5, 1, 2, 4 << 2 | 1, 3 << 2, 1 << 2};
-  put_block(&b, wrong_max_tf, 10);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t zero_tf[] = {2, 5, 2, 0, 5, 0, 2, 3 << 2, 1 << 2};
-  put_block(&b, zero_tf, 9);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t huge_tf[] = {1, 0, 4000000000ULL, 0, 4000000000ULL, 1 << 2};
-  put_block(&b, huge_tf, 6);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t too_many_positions[] = {1, 0, 1000, 0, 1000, 1 << 2};
-  put_block(&b, too_many_positions, 6);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t position_overflow[] = {1, 0, 2, 0, 2, 65000ULL << 2, 1000ULL << 2};
-  put_block(&b, position_overflow, 7);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t pid_overflow[] = {1, 0, 1, 0xffffffffULL, 1, 1 << 2};
-  put_block(&b, pid_overflow, 6);
-  CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
-  const uint64_t trailing[] = {1, 0, 1, 0, 1, 1 << 2, 9};
-  put_block(&b, trailing, 7);
+  /* a tf so large its positions cannot fit in the value: refused before allocating */
+  sg_buf_clear(&b);
+  const unsigned char huge_tf[] = {1, 0, 0xe8, 0x07, 1, 0, 0, 16, 0xe7, 0x03, 8, 4};
+  sg_buf_append(&b, huge_tf, sizeof huge_tf);
   CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
   /* an overlong varint (11 bytes) */
   sg_buf_clear(&b);
   for (int i = 0; i < 11; i++) sg_buf_putc(&b, 0xff);
   CHECK_EQ_INT(decodes(&b, 7), SEOGO_ECORRUPT);
+  sg_block_free(&blk);
   sg_buf_free(&b);
+}
+
+/* Postings as a real term has them: bit widths chosen per run of 128, flags stored only when
+ * they vary, and pids, tfs and positions coming back exactly (also from a lazy decode). */
+static void test_block_packing(void) {
+  enum { N = 128 };
+  uint32_t pids[N], starts[N + 1], pos[4 * N];
+  uint32_t at = 0;
+  for (uint32_t i = 0; i < N; i++) {
+    pids[i] = 1000 + i * i * 7; /* growing gaps: wide pid fields */
+    starts[i] = at;
+    uint32_t tf = 1 + (i % 3 == 0) + (i % 17 == 0) * 2;
+    for (uint32_t j = 0; j < tf; j++) pos[at++] = (i + j * 50) << 2 | 1; /* constant flags */
+  }
+  starts[N] = at;
+  sg_buf b = {0}, c = {0};
+  CHECK(sg_block_encode(&b, 1000, N, pids, starts, pos, 9) == 0);
+  sg_block blk;
+  sg_block_init(&blk);
+  CHECK_EQ_INT(sg_block_decode_head(b.data, b.len, 1000, &blk, NULL), SEOGO_OK);
+  CHECK(!blk.pos_ready && blk.max_tf == 4 && blk.min_len == 9 && blk.count == N);
+  CHECK(memcmp(blk.pids, pids, sizeof pids) == 0);
+  CHECK_EQ_INT(sg_block_decode_positions(&blk, NULL), SEOGO_OK);
+  CHECK(memcmp(blk.pos_start, starts, sizeof starts) == 0);
+  CHECK(memcmp(blk.positions, pos, at * sizeof *pos) == 0);
+  /* the same with one position's flags different: the flags are stored, the block grows */
+  pos[5] ^= 2;
+  CHECK(sg_block_encode(&c, 1000, N, pids, starts, pos, 9) == 0);
+  CHECK(c.len > b.len);
+  CHECK_EQ_INT(sg_block_decode(c.data, c.len, 1000, &blk, NULL), SEOGO_OK);
+  CHECK(memcmp(blk.positions, pos, at * sizeof *pos) == 0);
+  /* about a byte a posting for pids and tfs together with 7 positions every 2 bytes */
+  CHECK_MSG(b.len < 2 * N + 2 * at, "a block of %u postings takes %zu bytes", (unsigned)N, b.len);
+  sg_block_head h;
+  CHECK_EQ_INT(sg_block_head_read(b.data, b.len, 1000, &h, NULL), SEOGO_OK);
+  CHECK(h.count == N && h.last_pid == pids[N - 1] && h.max_tf == 4 && h.min_len == 9);
+  sg_block_free(&blk);
+  sg_buf_free(&b);
+  sg_buf_free(&c);
 }
 
 int main(void) {
@@ -209,5 +289,6 @@ int main(void) {
   RUN(test_postings_key);
   RUN(test_block_round_trip);
   RUN(test_corrupt_blocks);
+  RUN(test_block_packing);
   return tl_summary();
 }
