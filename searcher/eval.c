@@ -374,12 +374,14 @@ static int seek_alt(sg_matcher *m, uint32_t target) {
   return SEOGO_OK;
 }
 
-/* Moves an intersection's kid to its first passage >= t (*at). A term sequence only aligns its
- * cursors there: its positions wait for the intersection's verify step (verify_kids), once the
- * other kids are there too and pruning has let the passage through. */
+/* Moves an intersection's kid to its first passage >= t (*at). A single term (that need not
+ * start a word) matches wherever its cursor stands: its positions wait for the intersection's
+ * verify step (verify_kids), once the other kids are there too and pruning has let the passage
+ * through. Other kids are sought: their own positions narrow the candidates. */
 static int move_kid(sg_matcher *k, uint32_t t, uint32_t *at, seogo_error *err) {
   int rc = SEOGO_OK;
-  if (k->kind != M_SEQ || k->pid == SG_PID_END || (k->pid >= t && k->pid != 0)) {
+  if (k->kind != M_SEQ || k->nterms > 1 || k->word_start || k->pid == SG_PID_END ||
+      (k->pid >= t && k->pid != 0)) {
     rc = seek(k, t, err);
     *at = k->pid;
     return rc;
@@ -420,7 +422,7 @@ static int verify_kids(sg_matcher **kids, size_t n, uint32_t t, int *match, seog
   *match = 1;
   for (size_t i = 0; i < n && *match; i++) {
     sg_matcher *k = kids[i];
-    if (k->kind != M_SEQ || k->pid == t) continue;
+    if (k->kind != M_SEQ || k->pid == t || k->nterms > 1 || k->word_start) continue;
     int rc = seq_verify(k, t, match, err);
     if (rc) return rc;
     if (*match) k->pid = t;
@@ -799,14 +801,16 @@ static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error 
 
 /* Every matcher reached from the root without passing a NOT may skip blocks that cannot score.
  * Single passages are judged (gate_point) before positions are decoded: by term sequences and
- * by intersections (whose term sequences wait, aligned, for the verdict), and only by those with
- * no intersection above them: an intersection's part judges a passage by its siblings' block
- * bounds too, and when those fail it, it would try its own passages one by one where the
- * intersection would leap to the siblings' next passage. */
+ * by a root intersection (whose single terms wait, aligned, for the verdict), and only by those
+ * with no intersection above them: an intersection's part judges a passage by its siblings'
+ * block bounds too, and when those fail it, it would try its own passages one by one where the
+ * intersection would leap to the siblings' next passage. (A compound's split, a phrase inside
+ * an OR of ways of writing it, rarely fails the bound, and judging costs more than it saves.) */
 static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point) {
   m->pruner = pr;
-  m->point_gate = point && (m->kind == M_SEQ || m->kind == M_PHRASE || m->kind == M_NEAR ||
-                            m->kind == M_AND);
+  m->point_gate = point && (m->kind == M_SEQ || (m == pr->root && (m->kind == M_PHRASE ||
+                                                                    m->kind == M_NEAR ||
+                                                                    m->kind == M_AND)));
   int kids_point = point && (m->kind == M_OR || m->kind == M_UNION);
   size_t n = m->kind == M_AND ? m->npos : m->nkids;
   for (size_t i = 0; i < n; i++) attach_pruner(m->kids[i], pr, kids_point);
