@@ -406,16 +406,22 @@ typedef struct term_sum {
   size_t len;
   uint64_t df, cf;
   uint32_t nblocks, last_pid;
+  uint32_t max_tf, min_len; /* the largest tf and the shortest passage of the postings */
   size_t at; /* passage search position */
   int damaged; /* a block was bad: its counts are unknown */
 } term_sum;
 
-/* Each posting names an existing passage long enough for its positions. */
+/* Each posting names an existing passage long enough for its positions and no shorter than
+ * the block's bound (block-max scoring trusts it). */
 static int block_passages(checker *c, term_sum *t) {
   const sg_block *b = &c->block;
   for (uint32_t i = 0; i < b->count; i++) {
     const chk_passage *p = find_passage(c, &t->at, b->pids[i]);
     if (!p) return problem(c, "postings", "passage %u does not exist", (unsigned)b->pids[i]);
+    if (p->length < t->min_len) t->min_len = p->length;
+    if (p->length < b->min_len)
+      return problem(c, "postings", "passage %u has length %u, below the block's bound %u",
+                     (unsigned)b->pids[i], (unsigned)p->length, (unsigned)b->min_len);
     uint32_t last = b->pos_start[i + 1] - 1; /* positions ascend: the last is the largest */
     if ((b->positions[last] >> 2) >= p->length)
       return problem(c, "postings", "position %u in passage %u, which has %u",
@@ -445,6 +451,7 @@ static int check_block(checker *c, term_sum *t, uint32_t key_pid, const MDB_val 
   t->last_pid = b->last_pid;
   t->df += b->count;
   for (uint32_t i = 0; i < b->count; i++) t->cf += b->tfs[i];
+  if (b->max_tf > t->max_tf) t->max_tf = b->max_tf;
   return block_passages(c, t);
 }
 
@@ -462,6 +469,13 @@ static int check_term(checker *c, const term_sum *t, const MDB_val *rec) {
                    "the record counts %" PRIu64 " passages, %" PRIu64 " occurrences and %u blocks; "
                    "its postings hold %" PRIu64 ", %" PRIu64 " and %u",
                    info.df, info.cf, (unsigned)info.nblocks, t->df, t->cf, (unsigned)t->nblocks);
+  /* bounds for block-max scoring: an understated one would drop hits silently */
+  if (info.max_tf < t->max_tf || info.min_len > t->min_len)
+    return problem(c, "terms",
+                   "the record bounds tf by %u and lengths from %u; its postings have tf %u "
+                   "and a passage of length %u",
+                   (unsigned)info.max_tf, (unsigned)info.min_len, (unsigned)t->max_tf,
+                   (unsigned)t->min_len);
   return SEOGO_OK;
 }
 
@@ -513,7 +527,7 @@ static int visit_postings(checker *c, term_walk *tw, term_sum *t, const MDB_val 
   if (!t->term || tlen != t->len || memcmp(t->term, k->mv_data, tlen)) {
     int st = finish_term(c, tw, t);
     if (st) return st;
-    *t = (term_sum){.term = k->mv_data, .len = tlen};
+    *t = (term_sum){.term = k->mv_data, .len = tlen, .min_len = UINT32_MAX};
   }
   key_bytes(c, "term", k->mv_data, tlen, key_pid);
   return check_block(c, t, key_pid, v);

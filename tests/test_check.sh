@@ -30,6 +30,22 @@ hex() { printf 'hex:'; printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
 first_key() { ./poke "$gen" keys "$1" "$2" | head -1 | sed 's/^/hex:/'; }
 # value DB KEY: a record's value as hex (no prefix)
 value() { ./poke "$gen" get "$1" "$2"; }
+# varint_get HEX I: the I-th (0-based) varint of a value; varint_set HEX I N: the value with it
+# replaced by N (the bytes after it kept)
+varint_py='
+import sys
+b = bytes.fromhex(sys.argv[1]); want = int(sys.argv[2]); at = 0
+for i in range(want + 1):
+    start, n, s = at, 0, 0
+    while True:
+        n |= (b[at] & 0x7F) << s; s += 7; at += 1
+        if not b[at - 1] & 0x80: break
+if len(sys.argv) == 3: print(n); sys.exit()
+v, enc = int(sys.argv[3]), b""
+while v >= 0x80: enc += bytes([v & 0x7F | 0x80]); v >>= 7
+print((b[:start] + enc + bytes([v]) + b[at:]).hex())'
+varint_get() { python3 -c "$varint_py" "$1" "$2"; }
+varint_set() { python3 -c "$varint_py" "$1" "$2" "$3"; }
 
 # ---- 1. A sound index ----------------------------------------------------------------------------
 expect "a fresh index checks ok" 0 "" "$index_bin" -d good --check
@@ -92,27 +108,22 @@ expect "a garbled stats record: the index does not even open" 1 'corrupt.*stats|
 grep -q 'run seogo-index --rebuild' err && ok "  and --check says to rebuild it" ||
   { fail "  and --check says to rebuild it"; show err; }
 # damage that decodes well: only the agreement between tables shows it
+# term := df cf nblocks max_tf min_len; a block's header: count last_delta max_tf min_len ...
 fresh rec; tv=$(value terms "$bando")
-./poke "$gen" put terms "$bando" "hex:${tv:0:2}$(printf '%02x' $((16#${tv:2:2} + 1)))${tv:4}"
+./poke "$gen" put terms "$bando" "hex:$(varint_set "$tv" 1 $(($(varint_get "$tv" 1) + 1)))"
 damaged "a term record counting one occurrence too many" \
   'terms, term 반도: the record counts [0-9]+ passages, [0-9]+ occurrences'
-# stats := next_doc_id next_passage_id documents ... (varints): the third one, plus one
-fresh rec; read -r docs stats < <(python3 -c '
-import sys
-b = bytes.fromhex(sys.argv[1]); v = []; i = 0
-while i < len(b):
-    n = s = 0
-    while True:
-        n |= (b[i] & 0x7F) << s; s += 7; i += 1
-        if not b[i - 1] & 0x80: break
-    v.append(n)
-v[2] += 1
-enc = b""
-for n in v:
-    while n >= 0x80: enc += bytes([n & 0x7F | 0x80]); n >>= 7
-    enc += bytes([n])
-print(v[2] - 1, enc.hex())' "$(value meta str:stats)")
-./poke "$gen" put meta str:stats "hex:$stats"
+fresh rec; ./poke "$gen" put terms "$bando" "hex:$(varint_set "$tv" 3 1)"
+damaged "a term record understating the largest tf (block-max scoring would drop hits)" \
+  'terms, term 반도: the record bounds tf by 1 .* its postings have tf [2-9]'
+fresh rec; ./poke "$gen" put terms "$bando" "hex:$(varint_set "$tv" 4 999)"
+damaged "a term record overstating the shortest passage" \
+  'terms, term 반도: the record bounds tf by [0-9]+ and lengths from 999'
+fresh rec; bv=$(value postings "$key"); ./poke "$gen" put postings "$key" "hex:$(varint_set "$bv" 3 999)"
+damaged "a postings block overstating its shortest passage" \
+  'postings, term 반도, block [0-9]+: passage [0-9]+ has length [0-9]+, below the block.s bound 999'
+fresh rec; sv=$(value meta str:stats); docs=$(varint_get "$sv" 2)
+./poke "$gen" put meta str:stats "hex:$(varint_set "$sv" 2 $((docs + 1)))"
 damaged "a stats record counting a document too many" "meta, stats: it counts $((docs + 1)) documents; the tables hold $docs"
 fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:0300${nv:4}"
 damaged "a length for passage 0, which never exists" 'norms, passages 0-255: passage 0 has length 3 here, 0'
