@@ -145,14 +145,48 @@ static inline int put_varint(sg_buf *b, uint64_t v) {
   return 0;
 }
 
+/* Most of a document's term occurrences repeat a term seen a moment before; a small
+ * direct-mapped cache of terms of up to 8 bytes (Korean bigrams, most stems), keyed by their
+ * bytes in one word, answers those without hashing and probing the term map. */
+#define TERM_CACHE_SLOTS 4096 /* a power of two */
+
+typedef struct term_slot {
+  uint64_t key;
+  uint32_t len; /* 0: empty */
+  uint32_t k;
+} term_slot;
+
+/* The term's bytes in one word; r->terms has 8 defined bytes after its last term. */
+static inline uint64_t term_word(const unsigned char *p, size_t len) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return len == 8 ? v : v & ((UINT64_C(1) << (8 * len)) - 1);
+}
+
+static long intern_cached(seogo_prepared *p, term_slot *cache, const unsigned char *term,
+                          size_t len) {
+  if (!cache || len > 8) return sg_strmap_intern(&p->terms, term, len);
+  uint64_t key = term_word(term, len);
+  term_slot *slot = &cache[((key + len) * UINT64_C(0x9E3779B97F4A7C15)) >> 52];
+  if (slot->len == len && slot->key == key) return slot->k;
+  long k = sg_strmap_intern(&p->terms, term, len);
+  if (k >= 0) *slot = (term_slot){key, (uint32_t)len, (uint32_t)k};
+  return k;
+}
+
 /* Interns each token's term (tok_term) and counts the tokens of each term (dterms[k].count,
  * used as a counter here). */
 static int intern_tokens(seogo_prepared *p) {
-  const sg_analysis *r = &p->analysis;
+  sg_analysis *r = &p->analysis;
   /* a document has at most as many distinct terms as tokens */
   if (sg_grow_array(&p->tok_term, &p->tok_cap, r->ntokens + 1, sizeof *p->tok_term) ||
       sg_grow_array(&p->dterms, &p->dterms_cap, r->ntokens + 1, sizeof *p->dterms))
     return -1;
+  term_slot *cache = NULL; /* without memory for it, every term goes to the map */
+  if (sg_buf_reserve(&r->terms, 8) == 0) {
+    memset(r->terms.data + r->terms.len, 0, 8);
+    cache = calloc(TERM_CACHE_SLOTS, sizeof *cache);
+  }
   for (size_t t = 0; t < r->ntokens; t++) p->tok_term[t] = UINT32_MAX;
   for (size_t i = 0; i < p->spans.count; i++) {
     const sg_span *s = &p->spans.items[i];
@@ -161,13 +195,17 @@ static int intern_tokens(seogo_prepared *p) {
       /* terms never hold 0x00: sg_text_decode refuses text with NUL bytes as binary */
       if (!tok->term_len || tok->pos - s->pos_base >= SG_MAX_POSITIONS) continue;
       size_t before = p->terms.count;
-      long k = sg_strmap_intern(&p->terms, sg_token_term(r, tok), tok->term_len);
-      if (k < 0) return -1;
+      long k = intern_cached(p, cache, r->terms.data + tok->term_off, tok->term_len);
+      if (k < 0) {
+        free(cache);
+        return -1;
+      }
       if (p->terms.count > before) memset(&p->dterms[k], 0, sizeof p->dterms[k]);
       p->dterms[k].count++;
       p->tok_term[t] = (uint32_t)k;
     }
   }
+  free(cache);
   return 0;
 }
 
