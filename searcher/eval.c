@@ -182,6 +182,7 @@ static int score_bound(const sg_pruner *pr, const sg_matcher *m, uint32_t t, int
     if (rc) return rc;
     *possible = tf > 0;
     if (*possible) *score = sg_unit_score(pr->params, m->unit, tf, point ? dl : len);
+    if (!point) ((sg_matcher *)m)->range_score = *score; /* for gate_point */
     return SEOGO_OK;
   }
   if (m->kind != M_AND && m->kind != M_OR) return SEOGO_OK; /* a file filter: adds nothing */
@@ -225,27 +226,48 @@ static int gate_range(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err
     if (beats(pr, s, possible)) {
       pr->pass_from = t;
       pr->pass_upto = upto;
+      pr->range_total = 0;
+      for (size_t i = 0; i < pr->nunits; i++) pr->range_total += pr->units[i]->m->range_score;
       break;
     }
     pr->pruned = 1;
     t = upto >= SG_PID_END - 1 ? SG_PID_END : upto + 1;
+  }
+  if (t == SG_PID_END) { /* nothing passed: the units' range scores belong to no range */
+    pr->pass_from = 1;
+    pr->pass_upto = 0;
   }
   *out = t;
   return SEOGO_OK;
 }
 
 /* Whether passage t, where m's cursors stand, could enter the top-k: its length and the tfs
- * known at t, before any position is decoded. */
+ * known at t, before any position is decoded. Inside a unit, that unit is bounded at t and the
+ * others by the block bounds of the range holding t (cheap where the units are an OR's words:
+ * one word's tf against the others' block maxima). */
 static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
   sg_pruner *pr = m->pruner;
   *pass = 1;
   if (!pr || !m->point_gate || pr->theta == -HUGE_VAL) return SEOGO_OK;
+  const sg_matcher *scope = m->scope && m->scope != pr->root ? m->scope : pr->root;
+  int rc = SEOGO_OK;
+  if (scope != pr->root && (t < pr->pass_from || t > pr->pass_upto)) {
+    uint32_t next;
+    if ((rc = gate_range(m, t, &next, err)) || next != t) {
+      *pass = 0;
+      return rc;
+    }
+  }
   uint32_t dl, upto = SG_PID_END - 1;
   double s;
   int possible;
-  int rc = sg_reader_norm(pr->reader, t, &dl, err);
-  if (!rc) rc = score_bound(pr, pr->root, t, 1, dl ? dl : 1, &upto, &s, &possible, err);
+  rc = sg_reader_norm(pr->reader, t, &dl, err);
+  if (!rc) rc = score_bound(pr, scope, t, 1, dl ? dl : 1, &upto, &s, &possible, err);
   if (rc) return rc;
+  if (scope != pr->root) {
+    double rest = pr->range_total - scope->range_score;
+    s += rest > 0 ? rest : 0;
+  }
   *pass = beats(pr, s, possible);
   if (!*pass) pr->pruned = 1;
   return SEOGO_OK;
@@ -806,14 +828,16 @@ static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error 
  * block bounds too, and when those fail it, it would try its own passages one by one where the
  * intersection would leap to the siblings' next passage. (A compound's split, a phrase inside
  * an OR of ways of writing it, rarely fails the bound, and judging costs more than it saves.) */
-static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point) {
+static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *scope) {
   m->pruner = pr;
+  if (m->unit) scope = m;
+  m->scope = scope;
   m->point_gate = point && (m->kind == M_SEQ || (m == pr->root && (m->kind == M_PHRASE ||
                                                                     m->kind == M_NEAR ||
                                                                     m->kind == M_AND)));
   int kids_point = point && (m->kind == M_OR || m->kind == M_UNION);
   size_t n = m->kind == M_AND ? m->npos : m->nkids;
-  for (size_t i = 0; i < n; i++) attach_pruner(m->kids[i], pr, kids_point);
+  for (size_t i = 0; i < n; i++) attach_pruner(m->kids[i], pr, kids_point, scope);
 }
 
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_error *err) {
@@ -829,9 +853,10 @@ int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_
   sg_pruner *pr = calloc(1, sizeof *pr);
   if (!pr) return nomem(err);
   *pr = (sg_pruner){.root = plan->root, .params = p, .reader = r, .theta = -HUGE_VAL,
-                    .prox = sg_proximity_max(plan->nunits)};
+                    .prox = sg_proximity_max(plan->nunits), .units = plan->units,
+                    .nunits = plan->nunits};
   plan->pruner = pr;
-  attach_pruner(plan->root, pr, 1);
+  attach_pruner(plan->root, pr, 1, NULL);
   return SEOGO_OK;
 }
 

@@ -26,6 +26,9 @@ typedef struct sg_pruner {
   double theta;       /* the top-k's worst score; -HUGE_VAL: no pruning yet */
   double prox;        /* the largest proximity factor of the query */
   int pruned;         /* a passage was skipped */
+  sg_unit **units;    /* the plan's */
+  size_t nunits;
+  double range_total; /* the units' range_score summed, for [pass_from, pass_upto] */
   uint32_t pass_from, pass_upto; /* the block bounds let these passages through */
 } sg_pruner;
 
@@ -42,6 +45,8 @@ struct sg_matcher {
   sg_unit *unit;     /* when this matcher is scored as a unit */
   sg_pruner *pruner; /* may skip passages that cannot enter the top-k (NULL under NOT) */
   int point_gate;    /* judges single passages too (see attach_pruner in eval.c) */
+  const sg_matcher *scope; /* the unit matcher it belongs to (itself for one), NULL above */
+  double range_score; /* a unit's: its block bound when the last range was judged */
   sg_matcher **kids;
   size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
   sg_matcher **lf;   /* AND, PHRASE, NEAR: the positive kids, rarest first (eval.c) */
