@@ -1,6 +1,7 @@
 /* fault.h - the programs' handler for SIGSEGV and SIGBUS, which LMDB can raise when the pages
  * of a damaged index send it astray (LMDB 0.9 keeps no page checksums, so not every damage can
- * be seen before it is followed). Included by seogo-index.c and seogo-search.c only; the
+ * be seen before it is followed), and for SIGABRT, which its assertions raise when they notice
+ * a page that is not what it should be. Included by seogo-index.c and seogo-search.c only; the
  * library itself never touches signals.
  *
  * Dying there is safe for the index, which is why the handler only says so and exits: the
@@ -74,6 +75,7 @@ static inline void fault_guard(const char *program, const char *index_dir) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGSEGV, &sa, NULL);
   sigaction(SIGBUS, &sa, NULL);
+  sigaction(SIGABRT, &sa, NULL); /* after LMDB's "Assertion ... failed" message */
 }
 
 #endif /* SEOGO_FAULT_H */

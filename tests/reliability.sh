@@ -37,6 +37,19 @@ crashed() {
   grep -qE 'Sanitizer|runtime error:|Assertion .* failed|mdb_assert' "$errfile" 2>/dev/null
 }
 
+# fault_handled STATUS ERRFILE: whether a program stopped through its fault handler (its message
+# and exit status 3; 1 for seogo-index --check, whose finding such a crash is)
+fault_handled() {
+  { [ "$1" -eq 3 ] || [ "$1" -eq 1 ]; } &&
+    grep -q 'is damaged (.*crash.*); nothing was changed since its last commit' "$2"
+}
+
+# lmdb_sanitized ERRFILE: a sanitizer report of a bad memory access made by LMDB itself (its
+# frame right after the sanitizer's interceptor). LMDB is not instrumented, but its memcpy and
+# memcmp calls are intercepted: a read past a damaged page is reported there, in a sanitizer
+# build, before it can fault and reach the handler.
+lmdb_sanitized() { grep -A3 'ERROR: AddressSanitizer' "$1" | grep -q '#1 .*liblmdb'; }
+
 # expect WHAT STATUS PATTERN COMMAND...: runs COMMAND (stdout to $tmp/out, stderr to $tmp/err),
 # passes when it exits with STATUS, did not crash, and its stderr matches the extended regular
 # expression PATTERN ("" for no check).

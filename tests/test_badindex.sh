@@ -135,7 +135,7 @@ expect "a query that does not meet the damage is answered" 0 "" search rec 엔�
 # (its message and exit status 3); after a failed update the index answers as before the run
 # or --check reports it damaged. Seeded: the same rounds every run.
 rounds=${SEOGO_TEST_FLIP_ROUNDS:-25} nbytes=${SEOGO_TEST_FLIP_BYTES:-30}
-crashes=0 handled=0 errors=0 failed_updates=0 changed=0
+crashes=0 handled=0 sanitized=0 errors=0 failed_updates=0 changed=0
 printf '소버린 AI\n반도체 수출통제\nAI*\n"기술 주권"\n정책 OR 전략\nNEAR(엔비디아 GPU, 20)\n' >reads.q
 mkdir upd && cp -r corpus upd/corpus
 (cd upd/corpus && head -c 20000 000_*.txt >new.txt && rm 004_*.txt &&
@@ -144,8 +144,10 @@ mkdir upd && cp -r corpus upd/corpus
 on_flip() {
   "$@" >out 2>err
   status=$?
-  if [ "$status" -eq 3 ] && grep -q 'is damaged (crashed while reading it); nothing was changed' err; then
+  if fault_handled "$status" err; then
     handled=$((handled + 1))
+  elif [ -n "${SEOGO_SANITIZE:-}" ] && lmdb_sanitized err; then
+    sanitized=$((sanitized + 1))
   elif crashed "$status" err; then
     crashes=$((crashes + 1)); echo "    seed $seed: '$*' crashed (exit status $status)"; show err
   elif [ "$status" -ge 2 ]; then
@@ -178,7 +180,8 @@ EOF
   [ $? -eq 1 ] && continue
   changed=$((changed + 1)); echo "    seed $seed: a failed update changed what the index answers"
 done
-echo "# $rounds rounds of $nbytes random bytes: $handled crashes caught by the handler, $errors errors, $failed_updates failed updates"
+echo "# $rounds rounds of $nbytes random bytes: $handled crashes caught by the handler," \
+  "$sanitized bad accesses of LMDB's caught by the sanitizer, $errors errors, $failed_updates failed updates"
 [ "$crashes" -eq 0 ] && ok "random bytes in data.mdb, $rounds times: no crash but through the handler" ||
   fail "random bytes in data.mdb, $rounds times: $crashes crashes"
 [ "$changed" -eq 0 ] && ok "  and a failed update leaves the index as it was, or --check says it is damaged" ||

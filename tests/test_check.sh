@@ -3,9 +3,9 @@
 # index checks ok; each kind of damage test_badindex.sh makes, and damage that decodes well but
 # breaks the agreement between tables, is reported naming its table and key (exit status 1)
 # with the advice to rebuild; --check PATH... refuses to update a damaged index and leaves it
-# as it was; a crash inside the programs (a SIGSEGV or SIGBUS, sent here so that it comes at
-# a known moment) ends with the handler's message and exit status 3, and the index holds its
-# last commit.
+# as it was; a crash inside the programs (a SIGSEGV, SIGBUS or SIGABRT, sent here so that it
+# comes at a known moment) ends with the handler's message and exit status 3, and the index
+# holds its last commit.
 # ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
 # shellcheck disable=SC2015
 set -uo pipefail
@@ -171,7 +171,7 @@ handled() { # WHAT STATUS ERRFILE PROGRAM
     fail "$1: exit status $2"; show "$3"
   fi
 }
-for sig in SEGV BUS; do
+for sig in SEGV BUS ABRT; do
   fresh crash
   mkfifo "q.$sig"
   "$search_bin" -d crash --queries "q.$sig" >out 2>err &
