@@ -97,7 +97,10 @@ int sg_emit_term(sg_emitter *e, const char *term, size_t len, unsigned flags, si
   if (e->next_pos == UINT32_MAX || len > UINT32_MAX - r->terms.len) return SEOGO_ELIMIT;
   if (r->ntokens == r->tokens_cap && grow_tokens(r)) return SEOGO_ENOMEM;
   size_t off = r->terms.len;
-  if (sg_buf_append(&r->terms, term, len)) return SEOGO_ENOMEM;
+  /* a term is a few bytes: the copy is inlined rather than a call per term */
+  if (r->terms.cap - off < len && sg_buf_reserve(&r->terms, len)) return SEOGO_ENOMEM;
+  for (size_t i = 0; i < len; i++) r->terms.data[off + i] = (unsigned char)term[i];
+  r->terms.len = off + len;
   sg_token *t = &r->tokens[r->ntokens++];
   t->term_off = (uint32_t)off;
   t->term_len = (uint16_t)len;
