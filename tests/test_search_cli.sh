@@ -206,6 +206,16 @@ assert [h["query_line"] for h in hits] == [1, 1, 3, 3]
 EOF
 check "--queries FILE --json: hits carry query_line, one summary per query" test $? -eq 0
 check "--queries exits 0 when some query matched" test "$status" -eq 0
+# without --count the search stops counting what cannot enter the top n: the summary says so
+printf '반도체\n' | "$build/seogo-search" -d "$index" --json -n 2 --queries - >"$tmp/out" 2>"$tmp/err"
+python3 - "$tmp/out" "$count_bare" <<'EOF'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8") if '"micros"' in l][0]
+n = int(sys.argv[2])
+assert s["total_exact"] in (True, False), s
+assert (s["total"] == n) if s["total_exact"] else (2 <= s["total"] <= n), (s, n)
+EOF
+check "--queries --json: total is the --count, or a lower bound with total_exact false" test $? -eq 0
 printf '반도체를\n' | "$build/seogo-search" -d "$index" --queries - >"$tmp/out" 2>"$tmp/err"
 check "--queries - reads standard input" grep -q '^## 1: 반도체를' "$tmp/out"
 
