@@ -337,6 +337,15 @@ static int blank_line_after(const char *text, size_t nl, size_t end) {
   return k < end && text[k] == '\n';
 }
 
+/* The character boundary at or before `at` (after `from`), else the one after it. */
+static size_t char_boundary(const char *text, size_t from, size_t at, size_t len) {
+  size_t k = at;
+  while (k > from + 1 && k < len && ((unsigned char)text[k] & 0xC0) == 0x80) k--;
+  if (k < len && ((unsigned char)text[k] & 0xC0) == 0x80)
+    for (k = at; k < len && ((unsigned char)text[k] & 0xC0) == 0x80;) k++;
+  return k;
+}
+
 enum { CUT_PARAGRAPH, CUT_SENTENCE, CUT_LINE, CUT_BLANK, NCUT_KINDS };
 
 static int cut_fits(const char *text, size_t lo, size_t k, size_t end, int kind) {
@@ -362,8 +371,7 @@ static size_t chunk_end(const char *text, size_t from, size_t len, size_t chunk,
   for (int kind = pdf_like ? CUT_SENTENCE : CUT_PARAGRAPH; kind < NCUT_KINDS; kind++)
     for (size_t k = hi - 1; k > lo; k--)
       if (cut_fits(text, from, k, len, kind)) return k + 1;
-  while (hi > from + 1 && ((unsigned char)text[hi] & 0xC0) == 0x80) hi--;
-  return hi;
+  return char_boundary(text, from, hi, len);
 }
 
 /* The layout of the whole text, scanned in pieces cut after line feeds. */
@@ -377,7 +385,7 @@ static int chunked_layout(const char *text, size_t len, size_t chunk, sg_analysi
     while (to < len && nl > from && text[nl - 1] != '\n') nl--;
     if (to < len && nl > from) to = nl;
     else
-      while (to < len && to > from + 1 && ((unsigned char)text[to] & 0xC0) == 0x80) to--;
+      to = char_boundary(text, from, to, len);
     int rc = sg_layout_scan(text + from, to - from, scratch, &st);
     if (rc) return rc;
     from = to;
