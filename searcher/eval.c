@@ -396,13 +396,13 @@ static int seek_alt(sg_matcher *m, uint32_t target) {
   return SEOGO_OK;
 }
 
-/* Moves an intersection's kid to its first passage >= t (*at). A single term (that need not
- * start a word) matches wherever its cursor stands: its positions wait for the intersection's
- * verify step (verify_kids), once the other kids are there too and pruning has let the passage
+/* Moves an intersection's kid to its first passage >= t (*at). A single term's cursor is only
+ * moved there: its positions (and whether it starts a word) wait for the intersection's verify
+ * step (verify_kids), once the other kids are there too and pruning has let the passage
  * through. Other kids are sought: their own positions narrow the candidates. */
 static int move_kid(sg_matcher *k, uint32_t t, uint32_t *at, seogo_error *err) {
   int rc = SEOGO_OK;
-  if (k->kind != M_SEQ || k->nterms > 1 || k->word_start || k->pid == SG_PID_END ||
+  if (k->kind != M_SEQ || k->nterms > 1 || k->pid == SG_PID_END ||
       (k->pid >= t && k->pid != 0)) {
     rc = seek(k, t, err);
     *at = k->pid;
@@ -444,7 +444,7 @@ static int verify_kids(sg_matcher **kids, size_t n, uint32_t t, int *match, seog
   *match = 1;
   for (size_t i = 0; i < n && *match; i++) {
     sg_matcher *k = kids[i];
-    if (k->kind != M_SEQ || k->pid == t || k->nterms > 1 || k->word_start) continue;
+    if (k->kind != M_SEQ || k->pid == t || k->nterms > 1) continue;
     int rc = seq_verify(k, t, match, err);
     if (rc) return rc;
     if (*match) k->pid = t;
