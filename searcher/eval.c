@@ -241,15 +241,19 @@ static int gate_range(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err
   return SEOGO_OK;
 }
 
+/* Cursors beyond which a passage is judged by its own unit at t and the other units' block
+ * bounds (cached with the range) rather than by every cursor at t: looking at a few cursors
+ * costs less than the tighter bound saves, looking at many does not. */
+#define POINT_CURSORS_MAX 4
+
 /* Whether passage t, where m's cursors stand, could enter the top-k: its length and the tfs
- * known at t, before any position is decoded. Inside a unit, that unit is bounded at t and the
- * others by the block bounds of the range holding t (cheap where the units are an OR's words:
- * one word's tf against the others' block maxima). */
+ * known at t, before any position is decoded. */
 static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
   sg_pruner *pr = m->pruner;
   *pass = 1;
   if (!pr || !m->point_gate || pr->theta == -HUGE_VAL) return SEOGO_OK;
-  const sg_matcher *scope = m->scope && m->scope != pr->root ? m->scope : pr->root;
+  const sg_matcher *scope =
+      m->scope && pr->ncursors > POINT_CURSORS_MAX ? m->scope : pr->root;
   int rc = SEOGO_OK;
   if (scope != pr->root && (t < pr->pass_from || t > pr->pass_upto)) {
     uint32_t next;
@@ -830,6 +834,7 @@ static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error 
  * an OR of ways of writing it, rarely fails the bound, and judging costs more than it saves.) */
 static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *scope) {
   m->pruner = pr;
+  pr->ncursors += m->nterms + (m->kind == M_ALT);
   if (m->unit) scope = m;
   m->scope = scope;
   m->point_gate = point && (m->kind == M_SEQ || (m == pr->root && (m->kind == M_PHRASE ||

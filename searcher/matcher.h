@@ -29,6 +29,7 @@ typedef struct sg_pruner {
   sg_unit **units;    /* the plan's */
   size_t nunits;
   double range_total; /* the units' range_score summed, for [pass_from, pass_upto] */
+  size_t ncursors;    /* postings cursors (and expansions) the bounds read */
   uint32_t pass_from, pass_upto; /* the block bounds let these passages through */
 } sg_pruner;
 
