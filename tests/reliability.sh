@@ -45,10 +45,14 @@ fault_handled() {
 }
 
 # lmdb_sanitized ERRFILE: a sanitizer report of a bad memory access made by LMDB itself (its
-# frame right after the sanitizer's interceptor). LMDB is not instrumented, but its memcpy and
+# first frame after the sanitizer's interceptors). LMDB is not instrumented, but its memcpy and
 # memcmp calls are intercepted: a read past a damaged page is reported there, in a sanitizer
 # build, before it can fault and reach the handler.
-lmdb_sanitized() { grep -A3 'ERROR: AddressSanitizer' "$1" | grep -q '#1 .*liblmdb'; }
+lmdb_sanitized() {
+  awk '/ERROR: AddressSanitizer/ { report = 1; next }
+       report && / #[0-9]+ / && !/[Ii]nterceptor|sanitizer/ { found = /liblmdb/; exit }
+       END { exit !found }' "$1"
+}
 
 # expect WHAT STATUS PATTERN COMMAND...: runs COMMAND (stdout to $tmp/out, stderr to $tmp/err),
 # passes when it exits with STATUS, did not crash, and its stderr matches the extended regular
