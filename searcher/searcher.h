@@ -8,7 +8,9 @@
  *   2. sg_plan_build: each word analyzed (SG_ANALYZE_QUERY) into terms; the tree becomes a tree
  *      of matchers over postings cursors, and the positive query words become scoring units.
  *   3. document-at-a-time evaluation: the root matcher is moved to each matching passage in
- *      ascending id order; the units matching there are scored (BM25) into a top-k heap.
+ *      ascending id order; the units matching there are scored (BM25) into a top-k heap. Once
+ *      the heap is full, passages whose score bounds (block headers, then their tfs and length)
+ *      cannot beat its worst are skipped before their positions are decoded (eval.c).
  *   4. the hits are filled from the passage and document records, with snippets.
  */
 #ifndef SEOGO_SEARCHER_H
