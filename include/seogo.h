@@ -208,8 +208,11 @@ typedef struct seogo_index_stats {
   uint64_t terms;         /* distinct terms */
   uint64_t postings;      /* (term, passage) pairs */
   uint64_t tokens;        /* term occurrences in all passages */
-  uint64_t index_bytes;   /* bytes used by the index files on disk */
+  uint64_t index_bytes;   /* disk_bytes - text_disk_bytes: what the index itself takes on
+                             disk, without the stored text */
   uint64_t text_bytes;    /* bytes of stored document text (for snippets) */
+  uint64_t disk_bytes;    /* all files of the index's current generation on disk */
+  uint64_t text_disk_bytes; /* the pages the stored text takes in them */
 } seogo_index_stats;
 
 int seogo_index_stats_get(seogo_index *index, seogo_index_stats *out, seogo_error *err);
@@ -288,6 +291,13 @@ void seogo_abort(seogo_index *index);
 
 /* Commits, and on a handle opened with SEOGO_OPEN_REBUILD makes the rebuilt index the one
  * that readers open (atomically), removing the old one. On other handles: seogo_commit.
+ * When the handle's writes changed a large share of the index (a build, a rebuild, a big
+ * update) or many pages of the data file are free, the index is also packed: copied in key
+ * order into a new generation with full pages, which replaces the old one the way a rebuild
+ * does (a crash leaves the old or the new one whole; readers that have the old one open keep
+ * their snapshot, new ones open the new one). A pack that fails (a full disk) leaves the
+ * index as it was and is not an error. Call it when done writing: it waits for the handle's
+ * searches in other threads to finish.
  * Errors: as seogo_commit, and SEOGO_EIO when the switch cannot be written. */
 int seogo_publish(seogo_index *index, seogo_error *err);
 

@@ -161,6 +161,7 @@ struct sg_writer {
 
   uint64_t next_doc_id, next_pid; /* the next ids to hand out */
   uint64_t pending_bytes;
+  uint64_t written_bytes; /* text added or removed by this handle's commits (for packing) */
 
   sg_strmap paths;
   sg_path_state *path_states;
@@ -193,6 +194,12 @@ struct sg_writer {
 /* Writes the batch in one transaction. SG_RETRY_GROW when the map filled up (nothing was
  * written; grow it and call again); else a seogo_status. */
 int sg_batch_write(sg_writer *w, seogo_error *err);
+
+/* Packs the index (sg_store_pack) when this handle's commits added or removed at least
+ * SG_PACK_SHARE of its text, or when at least SG_PACK_SHARE of the data file is free pages.
+ * A failed pack leaves the index as it was: nothing to report. Accepts NULL. */
+#define SG_PACK_SHARE 0.125
+void sg_writer_pack_if_worth(sg_writer *w);
 
 /* Whether pid belongs to a document dropped within the batch (w->dead sorted). */
 int sg_batch_is_dead(const sg_writer *w, uint32_t pid);

@@ -250,17 +250,33 @@ static int block_corrupt(seogo_error *err, const char *why) {
 
 static unsigned bit_width(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
 
+/* The width to pack n values at: the smallest total of the low bits and the exceptions (the
+ * values that do not fit, patched afterwards: an index byte and a varint of their high bits),
+ * counted from the histogram of the values' widths. */
+static unsigned best_width(const uint32_t *v, uint32_t n, unsigned *max_width) {
+  uint32_t count[33] = {0};
+  for (uint32_t i = 0; i < n; i++) count[bit_width(v[i])]++;
+  unsigned w = 32;
+  while (w > 0 && !count[w]) w--;
+  *max_width = w;
+  size_t best = ((size_t)n * w + 7) / 8, best_b = w;
+  for (unsigned b = 0; b < w; b++) {
+    size_t bytes = ((size_t)n * b + 7) / 8 + 1;
+    for (unsigned x = b + 1; x <= w; x++) bytes += count[x] * (1 + (x - b + 6) / 7);
+    if (bytes < best) best = bytes, best_b = b;
+  }
+  return (unsigned)best_b;
+}
+
 static unsigned char *pack(unsigned char *q, const uint32_t *v, uint32_t n) {
-  uint32_t all = 0;
-  for (uint32_t i = 0; i < n; i++) all |= v[i];
-  unsigned w = bit_width(all);
-  *q++ = (unsigned char)w;
-  if (!w) return q;
-  uint64_t acc = 0;
+  unsigned w;
+  unsigned b = best_width(v, n, &w);
+  *q++ = (unsigned char)(b | (b < w ? SG_PACK_EXCEPTIONS : 0));
+  uint64_t acc = 0, low = b == 32 ? 0xffffffffu : ((uint64_t)1 << b) - 1;
   unsigned have = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    acc |= (uint64_t)v[i] << have;
-    have += w;
+  for (uint32_t i = 0; i < n && b; i++) {
+    acc |= (v[i] & low) << have;
+    have += b;
     while (have >= 8) {
       *q++ = (unsigned char)acc;
       acc >>= 8;
@@ -268,6 +284,15 @@ static unsigned char *pack(unsigned char *q, const uint32_t *v, uint32_t n) {
     }
   }
   if (have) *q++ = (unsigned char)acc;
+  if (b == w) return q;
+  unsigned char *nexc = q++;
+  *nexc = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!(v[i] >> b)) continue;
+    (*nexc)++;
+    *q++ = (unsigned char)i;
+    q += sg_varint_encode(q, v[i] >> b);
+  }
   return q;
 }
 
@@ -280,31 +305,48 @@ static inline uint64_t load_le64(const unsigned char *p) {
   return x;
 }
 
-/* Reads n (<= SG_BLOCK_MAX) packed values; -1 when the bytes end early or the width is over 32.
- * Each value is one unaligned 64-bit load, shift and mask: no loop over bits. */
+/* Applies the exceptions of a run packed at width w < 32. */
+static int patch(reader *r, uint32_t *out, uint32_t n, unsigned w) {
+  const unsigned char *np = read_bytes(r, 1);
+  if (!np || *np == 0 || *np > n) return -1;
+  int last = -1;
+  for (unsigned k = 0; k < *np; k++) {
+    const unsigned char *ip = read_bytes(r, 1);
+    uint64_t high = read_varint(r);
+    if (!ip || r->bad || (int)*ip <= last || *ip >= n || high == 0 || high >> (32 - w)) return -1;
+    last = *ip;
+    out[*ip] |= (uint32_t)(high << w);
+  }
+  return 0;
+}
+
+/* Reads n (<= SG_BLOCK_MAX) packed values; -1 when the bytes end early, the width is over 32
+ * or an exception is out of place. Each value is one unaligned 64-bit load, shift and mask: no
+ * loop over bits. */
 static int unpack(reader *r, uint32_t *out, uint32_t n) {
   const unsigned char *wp = read_bytes(r, 1);
-  if (!wp || *wp > 32) return -1;
-  unsigned w = *wp;
+  if (!wp || (*wp & ~(SG_PACK_EXCEPTIONS | 63)) || (*wp & 63) > 32) return -1;
+  unsigned w = *wp & 63, exceptions = *wp & SG_PACK_EXCEPTIONS;
+  if (exceptions && w == 32) return -1;
   size_t nbytes = ((size_t)n * w + 7) / 8;
   const unsigned char *src = read_bytes(r, nbytes);
   if (!src) return -1;
   if (!w) {
     memset(out, 0, n * sizeof *out);
-    return 0;
+  } else {
+    unsigned char pad[SG_BLOCK_MAX * 4 + 8];
+    if ((size_t)(r->end - src) < nbytes + 8) { /* the loads below read up to 8 bytes on */
+      memcpy(pad, src, nbytes);
+      memset(pad + nbytes, 0, 8);
+      src = pad;
+    }
+    uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
+    for (uint32_t i = 0; i < n; i++) {
+      size_t bit = (size_t)i * w;
+      out[i] = (uint32_t)((load_le64(src + (bit >> 3)) >> (bit & 7)) & mask);
+    }
   }
-  unsigned char pad[SG_BLOCK_MAX * 4 + 8];
-  if ((size_t)(r->end - src) < nbytes + 8) { /* the loads below read up to 8 bytes on */
-    memcpy(pad, src, nbytes);
-    memset(pad + nbytes, 0, 8);
-    src = pad;
-  }
-  uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
-  for (uint32_t i = 0; i < n; i++) {
-    size_t bit = (size_t)i * w;
-    out[i] = (uint32_t)((load_le64(src + (bit >> 3)) >> (bit & 7)) & mask);
-  }
-  return 0;
+  return exceptions ? patch(r, out, n, w) : 0;
 }
 
 /* Reads the header shared by peek and decode. */

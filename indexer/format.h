@@ -77,9 +77,15 @@
  *               gap << 2 | flags, or just gap when SG_FLAGS_CONSTANT. Positions are relative
  *               to the passage's first position and below SG_MAX_POSITIONS; flags bit 0 =
  *               SEOGO_TERM_WORD_START, bit 1 = SEOGO_TERM_STEM_END
- *   packed(n):= width:byte (0..32) then ceil(n * width / 8) bytes: value j is bits
- *               [j*width, (j+1)*width) of those bytes read as one little-endian number
- *               (width 0: all values are 0, no bytes follow)
+ *   packed(n):= head:byte, then ceil(n * width / 8) bytes of low bits, then exceptions when
+ *               head bit 7 (SG_PACK_EXCEPTIONS) is set (patched frame of reference)
+ *               head bits 0-5 = width (0..32); bit 6 zero
+ *               low bits: value j's low `width` bits are bits [j*width, (j+1)*width) of those
+ *               bytes read as one little-endian number (width 0: no bytes)
+ *               exceptions := nexc:byte (1..n) then nexc x (index:byte high:varint): value
+ *               [index] |= high << width; indexes strictly ascending and < n, high != 0 and
+ *               below 2^(32-width); width 32 has no exceptions
+ *               The writer picks the width that makes the run smallest.
  *   The pids and tfs come before the positions, so a cursor decodes them alone and reaches the
  *   positions (which start where the tfs end) only when a matcher asks for them. The value
  *   ends exactly after the last chunk.
@@ -187,6 +193,7 @@ typedef struct sg_block_head {
 
 #define SG_FLAGS_CONSTANT 4u /* header flags: every position carries the flags in bits 0-1 */
 #define SG_FLAGS_MASK 7u
+#define SG_PACK_EXCEPTIONS 0x80u /* packed runs: exceptions follow the low bits */
 
 void sg_block_init(sg_block *b);
 void sg_block_free(sg_block *b);
@@ -279,6 +286,24 @@ uint64_t sg_store_disk_bytes(const sg_store *s);
 
 /* For a FRESH store: makes its generation current and removes the previous one. */
 int sg_store_publish(sg_store *s, seogo_error *err);
+
+/* Packs the index: copies every database in key order into a new generation (full pages, no
+ * free pages) and switches to it. For a published generation CURRENT is replaced atomically
+ * and the old generation removed, as a rebuild does: a crash at any moment leaves the old or
+ * the new generation whole, and readers that opened the old one keep their snapshot. In a
+ * FRESH store the copy replaces the unpublished generation. Waits for this process's read
+ * transactions to end; call with no write transaction open. On failure the index is as it
+ * was. */
+int sg_store_pack(sg_store *s, seogo_error *err);
+
+/* Where the pages of the data file go. */
+typedef struct sg_store_usage_info {
+  uint64_t file_bytes; /* pages of data.mdb in use by LMDB (up to its last page) */
+  uint64_t used_bytes; /* pages holding records and trees; the rest are free */
+  uint64_t text_bytes; /* pages of the "text" database */
+} sg_store_usage_info;
+
+int sg_store_usage(sg_store *s, sg_store_usage_info *out, seogo_error *err);
 
 /* Maps an LMDB error to a seogo_status with a message naming `what`. */
 int sg_store_mdb_error(int rc, const char *what, seogo_error *err);

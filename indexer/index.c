@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "indexer.h"
+#include "batch.h"
 
 const char *seogo_version(void) { return SEOGO_VERSION_STRING; }
 
@@ -68,7 +68,9 @@ void seogo_close(seogo_index *index) {
 
 int seogo_publish(seogo_index *index, seogo_error *err) {
   int rc = seogo_commit(index, err);
-  return rc ? rc : sg_store_publish(index->store, err);
+  if (rc) return rc;
+  sg_writer_pack_if_worth(index->writer);
+  return sg_store_publish(index->store, err);
 }
 
 /* ---- The analyzer pool ---------------------------------------------------------------------- */
@@ -110,7 +112,11 @@ int seogo_index_stats_get(seogo_index *index, seogo_index_stats *out, seogo_erro
   out->terms = s.terms;
   out->postings = s.postings;
   out->tokens = s.tokens;
-  out->index_bytes = sg_store_disk_bytes(index->store);
+  sg_store_usage_info u;
+  if ((rc = sg_store_usage(index->store, &u, err))) return rc;
+  out->disk_bytes = sg_store_disk_bytes(index->store);
+  out->text_disk_bytes = u.text_bytes;
+  out->index_bytes = out->disk_bytes > u.text_bytes ? out->disk_bytes - u.text_bytes : 0;
   out->text_bytes = s.text_bytes;
   return SEOGO_OK;
 }

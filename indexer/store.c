@@ -708,3 +708,158 @@ int sg_store_get_norm(sg_store *s, MDB_txn *txn, uint32_t pid, uint32_t *length,
   *length = (uint32_t)p[0] | (uint32_t)p[1] << 8;
   return SEOGO_OK;
 }
+
+/* ---- packing: a compact copy of the generation ------------------------------------------------ */
+
+/* Records copied per write transaction of a pack: bounds the transaction's dirty pages. */
+#define SG_PACK_TXN_RECORDS 20000
+#define SG_PACK_TXN_BYTES ((size_t)64 << 20)
+
+/* The databases of a store in copy order (meta first: the copy's own meta records are then
+ * overwritten by the original's). */
+static void store_dbis(const sg_store *s, MDB_dbi out[SG_MAX_DBS]) {
+  const MDB_dbi dbis[SG_MAX_DBS] = {s->meta, s->docs,  s->paths, s->text,
+                                    s->passages, s->norms, s->terms, s->postings};
+  memcpy(out, dbis, sizeof dbis);
+}
+
+/* Copies one database in key order. MDB_APPEND fills each page before starting the next
+ * (inserts in the middle leave pages half full), and no freed page is carried over. */
+static int copy_db(sg_store *to, MDB_txn *rtxn, MDB_dbi from, MDB_dbi dst, int append,
+                   seogo_error *err) {
+  MDB_cursor *c;
+  int rc = mdb_cursor_open(rtxn, from, &c);
+  if (rc) return sg_store_mdb_error(rc, to->dir, err);
+  MDB_txn *w = NULL;
+  MDB_val k, v;
+  size_t n = 0, bytes = 0;
+  for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+    if (!w && (rc = mdb_txn_begin(to->env, NULL, 0, &w))) break;
+    if ((rc = mdb_put(w, dst, &k, &v, append ? MDB_APPEND : 0))) break;
+    bytes += k.mv_size + v.mv_size;
+    if (++n % SG_PACK_TXN_RECORDS == 0 || bytes > SG_PACK_TXN_BYTES) {
+      rc = mdb_txn_commit(w);
+      w = NULL;
+      bytes = 0;
+      if (rc) break;
+    }
+  }
+  mdb_cursor_close(c);
+  if (rc == MDB_NOTFOUND) rc = w ? mdb_txn_commit(w) : 0;
+  else if (w) mdb_txn_abort(w);
+  return rc ? sg_store_write_error(to, rc, err) : SEOGO_OK;
+}
+
+static int copy_store(sg_store *s, sg_store *to, seogo_error *err) {
+  MDB_txn *rtxn;
+  int rc = sg_store_read_begin(s, &rtxn, err);
+  if (rc) return rc;
+  MDB_dbi from[SG_MAX_DBS], dst[SG_MAX_DBS];
+  store_dbis(s, from);
+  store_dbis(to, dst);
+  for (int i = 0; i < SG_MAX_DBS && !rc; i++) rc = copy_db(to, rtxn, from[i], dst[i], i > 0, err);
+  sg_store_read_end(s, rtxn);
+  if (!rc && (rc = mdb_env_sync(to->env, 1))) rc = sg_store_write_error(to, rc, err);
+  return rc;
+}
+
+/* Moves the copy's environment into s once no read transaction of this process is open. */
+static void adopt(sg_store *s, sg_store *t) {
+  pthread_mutex_lock(&s->map_lock);
+  while (s->remapping) pthread_cond_wait(&s->map_cond, &s->map_lock);
+  s->remapping = 1;
+  while (s->reads > 0) pthread_cond_wait(&s->map_cond, &s->map_lock);
+  mdb_env_close(s->env);
+  s->env = t->env;
+  t->env = NULL;
+  s->meta = t->meta, s->docs = t->docs, s->paths = t->paths, s->text = t->text;
+  s->passages = t->passages, s->norms = t->norms, s->terms = t->terms;
+  s->postings = t->postings;
+  char *dir = s->gen_dir;
+  s->gen_dir = t->gen_dir;
+  t->gen_dir = dir;
+  unsigned gen = s->gen;
+  s->gen = t->gen;
+  t->gen = gen;
+  s->map_size = t->map_size;
+  s->remapping = 0;
+  pthread_cond_broadcast(&s->map_cond);
+  pthread_mutex_unlock(&s->map_lock);
+}
+
+static void discard_copy(sg_store *t, int remove) {
+  if (t->env) mdb_env_close(t->env);
+  if (remove && t->gen) remove_gen(t->dir, t->gen);
+  pthread_mutex_destroy(&t->map_lock);
+  pthread_cond_destroy(&t->map_cond);
+  free(t->dir);
+  free(t->gen_dir);
+  free(t);
+}
+
+int sg_store_pack(sg_store *s, seogo_error *err) {
+  if (!s->writable || s->lock_fd < 0 || (s->fresh && s->published))
+    return sg_fail(err, SEOGO_EINVAL, "%s: only the writer can pack the index", s->dir);
+  unsigned max_gen = 0;
+  int foreign;
+  int rc = scan_dir(s->dir, &max_gen, &foreign, err);
+  if (rc) return rc;
+  sg_store *t = calloc(1, sizeof *t);
+  if (!t || !(t->dir = strdup(s->dir))) {
+    free(t);
+    return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  }
+  t->lock_fd = -1;
+  t->writable = 1;
+  pthread_mutex_init(&t->map_lock, NULL);
+  pthread_cond_init(&t->map_cond, NULL);
+  unsigned next = (max_gen > s->gen ? max_gen : s->gen) + 1;
+  rc = create_gen(t, next, err);
+  /* the copy is never larger than the original's pages */
+  if (!rc && (rc = mdb_env_set_mapsize(t->env, s->map_size))) rc = sg_store_mdb_error(rc, s->dir, err);
+  if (!rc) {
+    t->map_size = s->map_size;
+    mdb_env_set_flags(t->env, MDB_NOSYNC, 1); /* one sync at the end instead of one a commit */
+    rc = copy_store(s, t, err);
+    mdb_env_set_flags(t->env, MDB_NOSYNC, 0);
+  }
+  /* A published generation is replaced through CURRENT (readers see the old or the new one,
+   * never neither; a crash before this leaves the copy to the next writer's clean-up). A
+   * rebuild not yet published just continues in the copy. */
+  if (!rc && !s->fresh) rc = write_current(s->dir, next, err);
+  if (rc) {
+    discard_copy(t, 1);
+    return rc;
+  }
+  adopt(s, t);
+  remove_gen(s->dir, t->gen); /* the generation packed: t now holds its number */
+  t->gen = 0;
+  discard_copy(t, 0);
+  return SEOGO_OK;
+}
+
+int sg_store_usage(sg_store *s, sg_store_usage_info *out, seogo_error *err) {
+  memset(out, 0, sizeof *out);
+  MDB_txn *txn;
+  int rc = sg_store_read_begin(s, &txn, err);
+  if (rc) return rc;
+  MDB_dbi dbis[SG_MAX_DBS];
+  store_dbis(s, dbis);
+  MDB_envinfo info;
+  MDB_stat ms;
+  mdb_env_info(s->env, &info);
+  rc = mdb_stat(txn, 1, &ms); /* the main database: the names of the others */
+  uint64_t psize = ms.ms_psize;
+  out->used_bytes = rc ? 0 : (ms.ms_branch_pages + ms.ms_leaf_pages + 2) * psize;
+  for (int i = 0; i < SG_MAX_DBS && !rc; i++) {
+    if ((rc = mdb_stat(txn, dbis[i], &ms))) break;
+    uint64_t b = (uint64_t)(ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages) * psize;
+    out->used_bytes += b;
+    if (dbis[i] == s->text) out->text_bytes = b;
+  }
+  sg_store_read_end(s, txn);
+  if (rc) return sg_store_mdb_error(rc, s->dir, err);
+  out->file_bytes = ((uint64_t)info.me_last_pgno + 1) * psize;
+  return SEOGO_OK;
+}

@@ -461,8 +461,25 @@ int seogo_commit(seogo_index *index, seogo_error *err) {
   while ((rc = sg_batch_write(w, err)) == SG_RETRY_GROW)
     if ((rc = sg_store_grow(w->store, err))) return rc;
   if (rc) return rc;
+  w->written_bytes += w->pending_bytes;
+  for (size_t i = 0; i < w->nremovals; i++) w->written_bytes += w->removals[i].text_len;
   clear_batch(w);
   return SEOGO_OK;
+}
+
+void sg_writer_pack_if_worth(sg_writer *w) {
+  if (!w) return;
+  sg_store_usage_info u;
+  MDB_txn *txn;
+  sg_stats stats;
+  if (sg_store_usage(w->store, &u, NULL) || sg_store_read_begin(w->store, &txn, NULL)) return;
+  int rc = sg_store_get_stats(w->store, txn, &stats, NULL);
+  sg_store_read_end(w->store, txn);
+  if (rc) return;
+  double free_share = u.file_bytes ? (double)(u.file_bytes - u.used_bytes) / u.file_bytes : 0;
+  double written = stats.text_bytes ? (double)w->written_bytes / stats.text_bytes : 0;
+  if (free_share < SG_PACK_SHARE && written < SG_PACK_SHARE) return;
+  if (sg_store_pack(w->store, NULL) == SEOGO_OK) w->written_bytes = 0;
 }
 
 void seogo_abort(seogo_index *index) {

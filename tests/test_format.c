@@ -282,6 +282,49 @@ static void test_block_packing(void) {
   sg_buf_free(&c);
 }
 
+/* A run with one outlier packs the rest narrow and patches the outlier (exceptions); damaged
+ * exceptions are refused. */
+static void test_block_exceptions(void) {
+  enum { N = 128 };
+  uint32_t pids[N], starts[N + 1], pos[N];
+  for (uint32_t i = 0; i < N; i++) {
+    pids[i] = 100 + i + (i >= 60 ? 3000000 : 0); /* consecutive but for one jump */
+    starts[i] = i;
+    pos[i] = 3u << 2;
+  }
+  starts[N] = N;
+  sg_buf b = {0};
+  CHECK(sg_block_encode(&b, 100, N, pids, starts, pos, 1) == 0);
+  /* 22 bits for each of 128 pids would be 352 bytes */
+  CHECK_MSG(b.len < 60, "a block of consecutive passages with one jump takes %zu bytes", b.len);
+  sg_block blk;
+  sg_block_init(&blk);
+  CHECK_EQ_INT(sg_block_decode(b.data, b.len, 100, &blk, NULL), SEOGO_OK);
+  CHECK(memcmp(blk.pids, pids, sizeof pids) == 0 && blk.last_pid == pids[N - 1]);
+  CHECK(memcmp(blk.positions, pos, sizeof pos) == 0);
+  /* the pids run follows the header: count (2 bytes), last_delta (4), max_tf, min_len, flags */
+  size_t head = 9;
+  CHECK(b.data[head] & SG_PACK_EXCEPTIONS);
+  size_t exc = head + 1 + ((b.data[head] & 63) * N + 7) / 8; /* nexc byte */
+  CHECK_EQ_INT(b.data[exc], 1);
+  unsigned char *copy = malloc(b.len);
+  const unsigned char bad_index[] = {N, 200};
+  for (size_t k = 0; k < sizeof bad_index; k++) {
+    memcpy(copy, b.data, b.len);
+    copy[exc + 1] = bad_index[k];
+    CHECK_EQ_INT(sg_block_decode(copy, b.len, 100, &blk, NULL), SEOGO_ECORRUPT);
+  }
+  memcpy(copy, b.data, b.len);
+  copy[exc] = 0; /* no exceptions announced as some */
+  CHECK_EQ_INT(sg_block_decode(copy, b.len, 100, &blk, NULL), SEOGO_ECORRUPT);
+  memcpy(copy, b.data, b.len);
+  copy[head] |= 32 | 64; /* width over 32 and the reserved bit */
+  CHECK_EQ_INT(sg_block_decode(copy, b.len, 100, &blk, NULL), SEOGO_ECORRUPT);
+  free(copy);
+  sg_block_free(&blk);
+  sg_buf_free(&b);
+}
+
 int main(void) {
   RUN(test_stats_round_trip);
   RUN(test_doc_round_trip);
@@ -290,5 +333,6 @@ int main(void) {
   RUN(test_block_round_trip);
   RUN(test_corrupt_blocks);
   RUN(test_block_packing);
+  RUN(test_block_exceptions);
   return tl_summary();
 }
