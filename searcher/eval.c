@@ -400,13 +400,15 @@ static int seek_alt(sg_matcher *m, uint32_t target) {
   return SEOGO_OK;
 }
 
-/* Moves an intersection's kid to its first passage >= t (*at). A single term's cursor is only
- * moved there: its positions (and whether it starts a word) wait for the intersection's verify
- * step (verify_kids), once the other kids are there too and pruning has let the passage
- * through. Other kids are sought: their own positions narrow the candidates. */
+/* Moves an intersection's kid to its first passage >= t (*at). A single term that need not
+ * start a word matches wherever its cursor stands: its positions wait for the intersection's
+ * verify step (verify_kids), once the other kids are there too and pruning has let the passage
+ * through. Other kids are sought: their own positions narrow the candidates (a word that must
+ * start a word skips, by its own positions alone, the many passages where it only ends one:
+ * 프로그램 AND 예비 14.7M -> 9.5M instructions). */
 static int move_kid(sg_matcher *k, uint32_t t, uint32_t *at, seogo_error *err) {
   int rc = SEOGO_OK;
-  if (k->kind != M_SEQ || k->nterms > 1 || k->pid == SG_PID_END ||
+  if (k->kind != M_SEQ || k->nterms > 1 || k->word_start || k->pid == SG_PID_END ||
       (k->pid >= t && k->pid != 0)) {
     rc = seek(k, t, err);
     *at = k->pid;
