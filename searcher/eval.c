@@ -212,11 +212,7 @@ static int beats(const sg_pruner *pr, double score, int possible) {
 
 /* The first passage >= t that the block headers do not rule out (SG_PID_END: none). A range
  * found worth visiting is not checked again, by any matcher, until t leaves it. */
-static int gate_range(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
-  sg_pruner *pr = m->pruner;
-  *out = t;
-  if (!pr || pr->theta == -HUGE_VAL || (t >= pr->pass_from && t <= pr->pass_upto))
-    return SEOGO_OK;
+static int gate_range_slow(sg_pruner *pr, uint32_t t, uint32_t *out, seogo_error *err) {
   while (t != SG_PID_END) {
     uint32_t upto = SG_PID_END - 1;
     double s;
@@ -239,6 +235,16 @@ static int gate_range(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err
   }
   *out = t;
   return SEOGO_OK;
+}
+
+/* Called before every candidate: the common case (no pruning yet, or t in the range that passed
+ * last) stays inline. */
+static inline int gate_range(const sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
+  sg_pruner *pr = m->pruner;
+  *out = t;
+  if (!pr || pr->theta == -HUGE_VAL || (t >= pr->pass_from && t <= pr->pass_upto))
+    return SEOGO_OK;
+  return gate_range_slow(pr, t, out, err);
 }
 
 /* Cursors beyond which a passage is judged by its own unit at t and the other units' block
