@@ -777,6 +777,78 @@ static void test_prepared_in_threads(void) {
   free(b);
 }
 
+static unsigned current_gen(const char *dir) {
+  char path[600], line[32] = {0};
+  snprintf(path, sizeof path, "%s/CURRENT", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  unsigned gen = 0;
+  if (fgets(line, sizeof line, f)) sscanf(line, "gen-%u", &gen);
+  fclose(f);
+  return gen;
+}
+
+static uint64_t hits(seogo_index *ix, const char *q) {
+  seogo_results *r = NULL;
+  seogo_error err = {0};
+  int rc = seogo_search(ix, q, strlen(q), NULL, &r, &err);
+  CHECK_MSG(rc == SEOGO_OK, "search %s: %s", q, err.message);
+  uint64_t n = r ? seogo_results_total(r) : 0;
+  seogo_results_free(r);
+  return n;
+}
+
+/* A build in many small commits, then a removal, leaves half-full and free pages; publishing
+ * packs it into a new generation that answers the same, takes less room and keeps taking
+ * writes, while a reader that had the old one open keeps its snapshot. */
+static void test_pack(void) {
+  char *dir = fresh_dir("pack");
+  seogo_index *ix = open_index(dir, SEOGO_OPEN_WRITE);
+  for (int i = 0; i < NCORPUS; i++) {
+    add_corpus(ix, corpus_files + i, 1);
+    commit(ix);
+  }
+  seogo_error err = {0};
+  CHECK_EQ_INT(seogo_remove(ix, corpus_files[4], &err), SEOGO_OK);
+  commit(ix);
+  seogo_index *reader = open_index(dir, SEOGO_OPEN_READ);
+  const char *queries[] = {"반도체", "소버린 AI", "\"데이터 센터\"", "GPU OR 전력"};
+  uint64_t before[4];
+  for (int q = 0; q < 4; q++) before[q] = hits(reader, queries[q]);
+  CHECK(before[0] > 0 && before[1] > 0);
+  seogo_index_stats a = stats_of(ix);
+  unsigned gen = current_gen(dir);
+  CHECK_EQ_INT(seogo_publish(ix, &err), SEOGO_OK);
+  seogo_index_stats b = stats_of(ix);
+  CHECK_MSG(current_gen(dir) > gen, "CURRENT names gen %u, was %u", current_gen(dir), gen);
+  char old[600];
+  snprintf(old, sizeof old, "%s/gen-%06u", dir, gen);
+  CHECK(access(old, F_OK) != 0);
+  CHECK_MSG(b.index_bytes < a.index_bytes, "index bytes %llu after packing, %llu before",
+            (unsigned long long)b.index_bytes, (unsigned long long)a.index_bytes);
+  CHECK(b.documents == 4 && b.postings == a.postings && b.terms == a.terms);
+  CHECK(b.index_bytes == b.disk_bytes - b.text_disk_bytes && b.text_disk_bytes >= b.text_bytes);
+  check_integrity(ix);
+  for (int q = 0; q < 4; q++) {
+    CHECK_MSG(hits(ix, queries[q]) == before[q], "%s after packing", queries[q]);
+    CHECK_MSG(hits(reader, queries[q]) == before[q], "%s in the old snapshot", queries[q]);
+  }
+  /* publishing again with nothing written leaves the packed index alone */
+  gen = current_gen(dir);
+  CHECK_EQ_INT(seogo_publish(ix, &err), SEOGO_OK);
+  CHECK_EQ_INT(current_gen(dir), gen);
+  /* the handle goes on writing into the packed generation */
+  add_corpus(ix, corpus_files + 4, 1);
+  commit(ix);
+  seogo_close(ix);
+  seogo_close(reader);
+  ix = open_index(dir, SEOGO_OPEN_READ);
+  CHECK_EQ_INT(stats_of(ix).documents, 5);
+  check_integrity(ix);
+  seogo_close(ix);
+  free(dir);
+}
+
 int main(void) {
   RUN(test_add_corpus);
   RUN(test_unchanged_and_each);
@@ -787,6 +859,7 @@ int main(void) {
   RUN(test_not_an_index);
   RUN(test_writer_lock);
   RUN(test_rebuild);
+  RUN(test_pack);
   RUN(test_encodings);
   RUN(test_passages);
   RUN(test_reader_adopts_grown_map);
