@@ -213,29 +213,33 @@ static int control_char(const unsigned char *s, size_t len, size_t i, sg_analysi
   return out_byte(r, c == '\t' ? '\t' : ' ', i);
 }
 
-/* Copies the run of printable ASCII at s[i] (and what may follow it unchanged). */
-static int ascii_run(const unsigned char *s, size_t len, size_t i, sg_analysis *r,
-                     size_t *next) {
-  size_t j = i;
-  while (j < len && s[j] >= 0x20 && s[j] < 0x7F) j++;
-  if (joins_previous(s, len, j, s[j - 1])) j--; /* e + U+0301: the e starts a segment */
+/* Copies the run of printable ASCII and precomposed Hangul syllables at s[i]: NFKC leaves
+ * both alone and nothing in such a run composes with its neighbour, so only the run's last
+ * character is checked against what follows it (e + U+0301, 가 + ᆨ -> 각). Korean text
+ * alternates short words and spaces, so one run per stretch, not per word, saves the
+ * per-run work. */
+static int simple_run(const unsigned char *s, size_t len, size_t i, sg_analysis *r,
+                      size_t *next) {
+  size_t j = i, last = i;
+  while (j < len) {
+    if (s[j] >= 0x20 && s[j] < 0x7F) {
+      last = j++;
+    } else if (sg_syllable_at(s + j, s + len)) {
+      last = j;
+      j += 3;
+    } else {
+      break;
+    }
+  }
+  /* any follower at all sends the last character to utf8proc with it (as before, for a
+   * syllable too: the result is NFKC either way, and the offset map stays as it was) */
+  if (j > i && joins_previous(s, len, j, 0)) j = last;
   *next = j;
   return j > i ? out_copy(r, s, i, j - i) : SEOGO_OK;
 }
 
 static int is_syllable_at(const unsigned char *s, size_t len, size_t i, int32_t *cp) {
   return (*cp = sg_syllable_at(s + i, s + len)) != 0;
-}
-
-/* Copies the run of precomposed Hangul syllables at s[i] that nothing after composes with. */
-static int hangul_run(const unsigned char *s, size_t len, size_t i, sg_analysis *r,
-                      size_t *next) {
-  size_t j = i;
-  int32_t cp = 0;
-  while (j < len && is_syllable_at(s, len, j, &cp)) j += 3;
-  if (joins_previous(s, len, j, cp)) j -= 3; /* 가 + ᆨ -> 각 */
-  *next = j;
-  return j > i ? out_copy(r, s, i, j - i) : SEOGO_OK;
 }
 
 static int other_char(const unsigned char *s, size_t len, size_t i, sg_analysis *r,
@@ -258,14 +262,11 @@ static int normalize_text(const unsigned char *s, size_t len, sg_analysis *r) {
     unsigned c = s[i];
     size_t next;
     int32_t cp;
-    if (c >= 0x20 && c < 0x7F) {
-      rc = ascii_run(s, len, i, r, &next);
+    if ((c >= 0x20 && c < 0x7F) || is_syllable_at(s, len, i, &cp)) {
+      rc = simple_run(s, len, i, r, &next);
       if (!rc && next == i) rc = other_char(s, len, i, r, &next);
     } else if (c < 0x80) {
       rc = control_char(s, len, i, r, &next);
-    } else if (is_syllable_at(s, len, i, &cp)) {
-      rc = hangul_run(s, len, i, r, &next);
-      if (!rc && next == i) rc = other_char(s, len, i, r, &next);
     } else {
       rc = other_char(s, len, i, r, &next);
     }
