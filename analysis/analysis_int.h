@@ -90,6 +90,8 @@ int sg_segment_words_icu(sg_segmenter *s, const char *text, size_t len, size_t b
 int sg_segment_sentences(sg_segmenter *s, sg_analysis *r);
 /* The same with ICU over every byte (the reference of the one above). */
 int sg_segment_sentences_icu(sg_segmenter *s, sg_analysis *r);
+/* For tests: whether ICU's only ASCII sentence terminators are . ! ? (the scan assumes it). */
+int sg_ascii_terminators_are_dot_bang_question(const sg_segmenter *s);
 
 /* ---- analyzer.c: where the term producers put their terms -------------------------------- */
 

@@ -10,7 +10,8 @@
  *   segment.c    ICU word and sentence break iteration over N (UText over UTF-8, no copy to
  *                UTF-16); stretches where ICU's answer is certain (Hangul syllables, ASCII
  *                letters and digits, always-breaking punctuation) skip ICU and give the same
- *                words.
+ *                words, and sentence ends are found by scanning lines for terminators, with
+ *                ICU run only over the few characters around an uncertain one.
  *   korean.c     Hangul runs -> syllable bigrams (single syllable for one-syllable words), the
  *                particle/ending stripper that marks a word's stem end, query-side stripping.
  *   english.c    Latin words -> case-folded Snowball English stems; U.S. -> us; numbers.

@@ -430,11 +430,9 @@ static int line_sentences(sentence_walk *w, size_t ls, size_t le) {
   const unsigned char *t = w->t;
   for (size_t i = ls, l; i < le; i += l) {
     unsigned char c = t[i];
-    if (c < 0x80) {
+    if (c < 0x80) { /* the only ASCII terminators (a test checks ICU's table agrees) */
       l = 1;
-      if (c != '.' && c != '!' && c != '?') {
-        if (!is_terminator(w->s->ascii_sb[c])) continue;
-      }
+      if (c != '.' && c != '!' && c != '?') continue;
     } else if (sg_syllable_at(t + i, t + le)) {
       l = 3;
       continue;
@@ -446,6 +444,12 @@ static int line_sentences(sentence_walk *w, size_t ls, size_t le) {
   }
   int rc = flush_window(w);
   return rc ? rc : sentence_boundary(w->r, le);
+}
+
+int sg_ascii_terminators_are_dot_bang_question(const sg_segmenter *s) {
+  for (int c = 0; c < 128; c++)
+    if (is_terminator(s->ascii_sb[c]) != (c == '.' || c == '!' || c == '?')) return 0;
+  return 1;
 }
 
 int sg_segment_sentences(sg_segmenter *s, sg_analysis *r) {

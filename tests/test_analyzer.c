@@ -367,6 +367,7 @@ static int same_sentences(sg_analysis *r, const char *what) {
 static void test_sentences_match_icu(void) {
   seogo_error err;
   CHECK(sg_segmenter_new(&seg, &err) == SEOGO_OK);
+  CHECK(sg_ascii_terminators_are_dot_bang_question(seg));
   const char *files[] = {"000_659a9385f88d803c.txt", "001_5c4ecdcc42dba0b5.txt",
                          "002_0223f975d8e56b67.txt", "003_6aa41a9c697c4b0d.txt",
                          "004_4c37cfff86aabd90.txt"};
