@@ -820,11 +820,14 @@ static int count_df(sg_unit *u, seogo_error *err) {
   return sg_matcher_rewind(m, err);
 }
 
+/* The df of a unit: counted when cheap and needed, else estimated by its bound, except that a
+ * Korean compound's bound adds the passages of its spellings apart (each as frequent as its
+ * rarer word): the whole word's bound stands for it, as those are rare. */
 static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error *err) {
   double bound;
   int rc = df_bound(u->m, r, n, &bound, err);
   if (rc) return rc;
-  u->df = (uint64_t)bound;
+  u->df = (uint64_t)(u->m->kind == M_UNION && u->m->nkids ? u->m->kids[0]->df_est : bound);
   u->df_estimated = !u->from_term && u->m->kind != M_ALT;
   if (u->df_estimated && weighed && bound <= DF_COUNT_MAX) {
     u->df_estimated = 0;
