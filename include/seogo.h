@@ -226,13 +226,16 @@ int seogo_documents_each(seogo_index *index,
 /* One problem found by seogo_check. The strings are valid during the callback only. */
 typedef struct seogo_problem {
   const char *table;   /* "meta", "docs", "paths", "text", "passages", "norms", "terms" or
-                          "postings" */
+                          "postings"; "lmdb" for LMDB's own trees (free pages, table list) */
   const char *key;     /* the damaged record, for a person: "doc 12", "passage 4410",
-                          "term 반도", "term 반도, block 4410", "path corpus/a.txt" */
+                          "term 반도", "term 반도, block 4410", "path corpus/a.txt", or
+                          "page 812" for a damaged page of the table's B-tree */
   const char *message; /* what is wrong with it */
 } seogo_problem;
 
-/* Checks the whole index in one snapshot of its last committed state: every record decodes,
+/* Checks the whole index in one snapshot of its last committed state: every page of LMDB's
+ * B-trees is sound (read apart from LMDB, which keeps no checksums and would follow a damaged
+ * page: such a page is reported, and the tables are then not read), every record decodes,
  * and the tables agree (each document has its path, text and passages; each passage belongs
  * to one document and has its length in the norms; each term's counts match its postings
  * blocks, whose passages exist and are long enough for their positions; the stats record

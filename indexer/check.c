@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "batch.h" /* sg_grow_array */
+#include "check.h"
 
 /* What the check keeps of a passage record: enough to check the documents, norms and postings
  * that name it. Kept in pid order (the order of the "passages" table). */
@@ -592,10 +593,24 @@ static int read_stats(checker *c) {
   return SEOGO_OK;
 }
 
+static int page_problem(void *ctx, const char *table, uint64_t pgno, const char *message) {
+  checker *c = ctx;
+  key_id(c, "page", pgno);
+  return problem(c, *table ? table : "lmdb", "%s", message) != SEOGO_OK;
+}
+
+/* LMDB's pages first: a cursor walk over a damaged page could crash, so the tables are read
+ * only when every page of the snapshot is sound. */
+static int check_pages(checker *c, seogo_error *err) {
+  int damaged = 0;
+  int rc = sg_check_pages(c->s, c->txn, page_problem, c, &damaged, err);
+  return rc ? rc : damaged ? SEOGO_ECORRUPT : SEOGO_OK;
+}
+
 /* Runs the walks in order; a nonzero status ends the check (a stop, or an error in err). */
 static int run_checks(checker *c, seogo_error *err) {
   int st;
-  if ((st = read_stats(c)) || (st = walk(c, c->s->passages, "passages", visit_passage, err)) ||
+  if ((st = check_pages(c, err)) || (st = read_stats(c)) || (st = walk(c, c->s->passages, "passages", visit_passage, err)) ||
       (st = map_passages(c)) ||
       (st = walk(c, c->s->docs, "docs", visit_doc, err)) ||
       (st = walk(c, c->s->paths, "paths", visit_path, err)) ||

@@ -656,7 +656,9 @@ static int damaged_at_open(void) {
 static int run_check(const options *o) {
   seogo_index *index;
   seogo_error err;
+  fault_checking(program, o->index_dir, 1); /* opening reads LMDB's table list already */
   int rc = seogo_open(o->index_dir, SEOGO_OPEN_READ, &index, &err);
+  fault_reading(program, o->index_dir);
   if (rc) {
     warn("%s", err.message);
     return rc == SEOGO_ECORRUPT ? damaged_at_open() : 2;

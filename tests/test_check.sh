@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # test_check.sh - seogo-index --check (seogo_check) and the programs' fault handler: a fresh
 # index checks ok; each kind of damage test_badindex.sh makes, and damage that decodes well but
-# breaks the agreement between tables, is reported naming its table and key (exit status 1)
-# with the advice to rebuild; --check PATH... refuses to update a damaged index and leaves it
-# as it was; a crash inside the programs (a SIGSEGV, SIGBUS or SIGABRT, sent here so that it
-# comes at a known moment) ends with the handler's message and exit status 3, and the index
-# holds its last commit.
+# breaks the agreement between tables, and damage to LMDB's own pages, is reported naming its
+# table and key (exit status 1) with the advice to rebuild; --check PATH... refuses to update
+# a damaged index and leaves it as it was; a crash inside the programs (a SIGSEGV, SIGBUS or
+# SIGABRT, sent here so that it comes at a known moment) ends with the handler's message and
+# exit status 3, and the index holds its last commit.
 # ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
 # shellcheck disable=SC2015
 set -uo pipefail
@@ -143,6 +143,37 @@ fresh rec; ./poke "$gen" put paths "$(hex corpus/nothing.txt)" be32:1
 damaged "two paths for one document" 'paths, path corpus/nothing.txt: it names document 1, whose path is another'
 fresh rec; ./poke "$gen" put postings "hex:$(printf '%s' zz | od -An -tx1 | tr -d ' \n')" hex:00
 damaged "a postings key without a passage id" 'postings, key zz: the key is not'
+
+# LMDB's own pages: read apart from LMDB, which would follow them (and may crash)
+# garble_leaves FIELD: in every leaf page of data.mdb but those of the table list and the meta
+# table (read when the index opens), the page number (pgno) or the offset of the first record
+# (node) made wrong
+garble_leaves() {
+  python3 - "$gen/data.mdb" "$1" <<'EOF'
+import struct, sys
+path, field = sys.argv[1], sys.argv[2]
+data = bytearray(open(path, 'rb').read())
+psize = 4096
+for at in range(2 * psize, len(data), psize):
+    flags, lower = struct.unpack_from('<HH', data, at + 10)
+    node = at + struct.unpack_from('<H', data, at + 16)[0] if lower > 16 else 0
+    if flags & 0x7f == 0x02 and lower > 16 and node + 8 <= at + psize and \
+            struct.unpack_from('<H', data, node + 4)[0] != 0x02 and \
+            b'SEOGO-INDEX' not in data[at:at + psize]:
+        if field == 'pgno':
+            struct.pack_into('<Q', data, at, 7777777)
+        else:
+            struct.pack_into('<H', data, at + 16, 0xfff0)
+open(path, 'wb').write(data)
+EOF
+}
+fresh rec; garble_leaves pgno
+damaged "leaf pages that say they are another page (LMDB does not look)" \
+  '[a-z]+, page [0-9]+: the page says it is page 7777777'
+fresh rec; garble_leaves node
+damaged "leaf pages whose first record lies outside them" '[a-z]+, page [0-9]+: node 0 lies outside'
+expect "  a search ends with an error or the fault handler's message, not a crash" 0 "" \
+  bash -c '"$0" -d rec 반도체 >/dev/null 2>&1; s=$?; [ $s -eq 2 ] || [ $s -eq 3 ]' "$search_bin"
 
 # Many problems: the first 20 are shown, the rest counted
 fresh rec; for id in $(seq 1 30); do ./poke "$gen" put text "be32:$((id + 100))" str:x; done
