@@ -113,12 +113,21 @@ static int check_overflow(walker *w, uint64_t pgno, uint64_t dsize, seogo_error 
   return 0;
 }
 
-/* A free list record: a count, then that many page numbers. */
+/* A free list record: a count, then that many page numbers, none of them in use (the trees
+ * are walked first) or free twice: a writer would hand such a page out and overwrite data. */
 static int check_free_list(walker *w, uint64_t pgno, const unsigned char *d, uint64_t dsize) {
   if (dsize < 8 || dsize % 8 || get64(d) != dsize / 8 - 1)
     return bad(w, pgno, "a free page list has a bad size");
-  for (uint64_t i = 1; i < dsize / 8; i++)
-    if (get64(d + 8 * i) >= w->npages) return bad(w, pgno, "a free page list names a page beyond the last");
+  for (uint64_t i = 1; i < dsize / 8; i++) {
+    uint64_t free_pg = get64(d + 8 * i);
+    if (free_pg < 2 || free_pg >= w->npages)
+      return bad(w, pgno, "a free page list names page %" PRIu64 ", out of range", free_pg);
+    unsigned char bit = (unsigned char)(1u << (free_pg & 7));
+    if (w->seen[free_pg >> 3] & bit)
+      return bad(w, pgno, "a free page list names page %" PRIu64 ", which is in use or free twice",
+                 free_pg);
+    w->seen[free_pg >> 3] |= bit;
+  }
   return 0;
 }
 
@@ -209,14 +218,13 @@ static int walk_all(walker *w, MDB_txn *txn, seogo_error *err) {
   if (!(w->seen = calloc((size_t)(w->npages / 8 + 1), 1)))
     return sg_fail(err, SEOGO_ENOMEM, "out of memory");
   w->seen[0] |= 3; /* the meta pages */
-  w->free_tree = 1;
-  if (walk_tree(w, "free pages", free_rec, err) == -2) return SEOGO_EIO;
-  w->free_tree = 0;
   w->main_tree = 1;
-  if (!w->stop && walk_tree(w, "", main_rec, err) == -2) return SEOGO_EIO;
+  if (walk_tree(w, "", main_rec, err) == -2) return SEOGO_EIO;
   w->main_tree = 0;
   for (size_t i = 0; i < w->nnames && !w->stop; i++)
     if (walk_tree(w, w->names[i], w->recs[i], err) == -2) return SEOGO_EIO;
+  w->free_tree = 1; /* last: its lists must name none of the pages seen in use */
+  if (!w->stop && walk_tree(w, "", free_rec, err) == -2) return SEOGO_EIO;
   return SEOGO_OK;
 }
 
