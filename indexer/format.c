@@ -137,7 +137,10 @@ int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err) {
 /* ---- passage ------------------------------------------------------------------------------ */
 
 int sg_passage_encode(sg_buf *b, const sg_passage *p) {
-  const uint64_t fields[] = {p->doc_id, p->start, p->end, p->line_start, p->line_end, p->length};
+  if (p->end < p->start || p->line_end < p->line_start) return -1;
+  const uint64_t fields[] = {p->doc_id,     p->start,
+                             p->end - p->start, p->line_start,
+                             p->line_end - p->line_start, p->length};
   for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
     if (sg_buf_put_varint(b, fields[i])) return -1;
   return 0;
@@ -148,11 +151,13 @@ int sg_passage_decode(const void *data, size_t len, sg_passage *p, seogo_error *
   reader_init(&r, data, len);
   p->doc_id = read_u32(&r);
   p->start = read_u32(&r);
-  p->end = read_u32(&r);
+  uint32_t bytes = read_u32(&r);
   p->line_start = read_u32(&r);
-  p->line_end = read_u32(&r);
+  uint32_t lines = read_u32(&r);
   p->length = read_u32(&r);
-  if (p->start > p->end || p->line_start == 0 || p->line_start > p->line_end ||
+  p->end = p->start + bytes;
+  p->line_end = p->line_start + lines;
+  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0 ||
       p->length > SG_MAX_POSITIONS || p->doc_id == 0)
     r.bad = 1;
   return reader_finish(&r, "passage", err);

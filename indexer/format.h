@@ -48,9 +48,10 @@
  *               first_pid:varint npassages:varint nlines:varint encoding:str
  *               pdf_like:1 byte short_line:varint text_len:varint invalid:varint
  *               (a document's passages are first_pid .. first_pid+npassages-1, contiguous)
- *   passage  := doc_id:varint start:varint end:varint line_start:varint line_end:varint
+ *   passage  := doc_id:varint start:varint bytes:varint line_start:varint lines:varint
  *               length:varint
- *               (byte range [start,end) in the document text; 1-based inclusive lines)
+ *               (byte range [start, start+bytes) in the document text; 1-based inclusive
+ *               lines line_start .. line_start+lines; neither sum may pass 2^32 - 1)
  *   term     := df:varint cf:varint nblocks:varint max_tf:varint min_len:varint
  *               (df = passages containing the term, cf = occurrences; max_tf >= every tf of
  *               the term (exact when written, an upper bound after removals); min_len <= the

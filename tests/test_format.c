@@ -56,9 +56,16 @@ static void test_passage_and_term(void) {
   CHECK_EQ_INT(sg_passage_decode(b.data, b.len, &q, NULL), SEOGO_OK);
   CHECK(memcmp(&p, &q, sizeof p) == 0);
   sg_buf_clear(&b);
-  p.start = 500; /* start after end */
-  CHECK(sg_passage_encode(&b, &p) == 0);
-  CHECK_EQ_INT(sg_passage_decode(b.data, b.len, &q, NULL), SEOGO_ECORRUPT);
+  p.start = 500; /* start after end: the format cannot hold it */
+  CHECK(sg_passage_encode(&b, &p) == -1);
+  /* a byte range or line span running past 2^32 - 1 */
+  const uint64_t past_end[2][6] = {{1, 4000000000u, 400000000u, 1, 1, 3},
+                                   {1, 0, 10, 4000000000u, 400000000u, 3}};
+  for (int i = 0; i < 2; i++) {
+    sg_buf_clear(&b);
+    for (int f = 0; f < 6; f++) sg_buf_put_varint(&b, past_end[i][f]);
+    CHECK_EQ_INT(sg_passage_decode(b.data, b.len, &q, NULL), SEOGO_ECORRUPT);
+  }
 
   sg_term_info t = {.df = 10, .cf = 25, .nblocks = 1, .max_tf = 7, .min_len = 12}, u;
   sg_buf_clear(&b);
