@@ -8,6 +8,7 @@
 # exit status 3, and the index holds its last commit.
 # ok/fail after a test: `ok` never fails, so `test && ok || fail` is an if-then-else here
 # shellcheck disable=SC2015
+# shellcheck disable=SC2016 # the bash -c scripts expand their own arguments
 set -uo pipefail
 # shellcheck source=tests/reliability.sh
 . "$(dirname "${BASH_SOURCE[0]}")/reliability.sh"
