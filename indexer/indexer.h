@@ -61,6 +61,15 @@ int sg_passages_build(const char *text, size_t len, const sg_analysis *r, sg_spa
                       seogo_error *err);
 void sg_spans_free(sg_spans *s);
 
+/* ---- Interface to prepare.c -------------------------------------------------------------- */
+
+/* Appends to out (varint length, bytes each) the distinct terms that indexing the document
+ * text[0, len) yields, analyzing a huge one in chunks as sg_prepared_analyze does (bounded
+ * memory; the same terms). r is scratch. For removing a committed document. Returns SEOGO_OK,
+ * SEOGO_ENOMEM or SEOGO_ELIMIT. */
+int sg_text_terms(sg_analyzer *a, const char *text, size_t len, sg_analysis *r, sg_buf *out,
+                  seogo_error *err);
+
 /* ---- Interface to writer.c ---------------------------------------------------------------- */
 
 int sg_writer_new(seogo_index *index, sg_writer **out, seogo_error *err);

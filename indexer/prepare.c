@@ -475,6 +475,13 @@ static uint32_t partial_line_chars(const char *text, size_t from, size_t end) {
   return n;
 }
 
+/* span_lead_chars for the chunk after text[from, to), analyzed into r with lead `lead`. */
+static uint32_t next_lead(const char *text, size_t from, size_t to, uint32_t lead,
+                          const sg_analysis *r) {
+  if (text[to - 1] == '\n') return 0;
+  return lead * (r->nlines == 1) + partial_line_chars(text, from, to);
+}
+
 static int analyze_chunked(seogo_prepared *p, sg_analyzer *a, size_t chunk, uint32_t *nlines,
                            seogo_error *err) {
   sg_analysis *r = &p->analysis;
@@ -500,13 +507,50 @@ static int analyze_chunked(seogo_prepared *p, sg_analyzer *a, size_t chunk, uint
     if (r->ntokens) pos_base += r->tokens[r->ntokens - 1].pos + 1;
     int at_line_start = p->text[to - 1] == '\n';
     line_base += (uint32_t)r->nlines - 1 + (at_line_start && to < p->text_len);
-    lead = at_line_start ? 0 : lead * (r->nlines == 1) + partial_line_chars(p->text, from, to);
+    lead = next_lead(p->text, from, to, lead, r);
     from = to;
   }
   *nlines = line_base + 1;
   if (!rc && chunked_finish(&c, p)) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
   chunked_free(&c);
   r->layout = layout;
+  return rc;
+}
+
+/* Appends the new terms of r's tokens to out (varint length, bytes each). */
+static int collect_new_terms(const sg_analysis *r, sg_strmap *seen, sg_buf *out) {
+  for (size_t i = 0; i < r->ntokens; i++) {
+    const sg_token *t = &r->tokens[i];
+    size_t before = seen->count;
+    if (sg_strmap_intern(seen, sg_token_term(r, t), t->term_len) < 0) return -1;
+    if (seen->count > before &&
+        (put_varint(out, t->term_len) || sg_buf_append(out, sg_token_term(r, t), t->term_len)))
+      return -1;
+  }
+  return 0;
+}
+
+int sg_text_terms(sg_analyzer *a, const char *text, size_t len, sg_analysis *r, sg_buf *out,
+                  seogo_error *err) {
+  size_t chunk = sg_analyzer_chunk_bytes(a);
+  int in_chunks = len > chunk, rc = SEOGO_OK;
+  sg_layout layout = {0, 0};
+  if (in_chunks && (rc = chunked_layout(text, len, chunk, r, &layout)) != SEOGO_OK)
+    return sg_fail(err, rc, "out of memory analyzing a text of %zu bytes", len);
+  sg_strmap seen;
+  memset(&seen, 0, sizeof seen);
+  uint32_t lead = 0;
+  for (size_t from = 0; !rc && from < len;) {
+    size_t to = in_chunks ? chunk_end(text, from, len, chunk, layout.pdf_like) : len;
+    r->layout = layout;
+    r->span_lead_chars = lead;
+    rc = sg_analyze(a, text + from, to - from, in_chunks ? SG_ANALYZE_CHUNK : SG_ANALYZE_DOCUMENT,
+                    r, err);
+    if (!rc && collect_new_terms(r, &seen, out)) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
+    if (!rc) lead = next_lead(text, from, to, lead, r);
+    from = to;
+  }
+  sg_strmap_free(&seen);
   return rc;
 }
 

@@ -9,6 +9,7 @@
 #include "analysis_int.h"
 #include "analyzer.h"
 #include "batch.h"
+#include "indexer.h"
 #include "testlib.h"
 
 static sg_analyzer *an;
@@ -845,6 +846,23 @@ static void test_chunked_analysis_matches_whole(void) {
               part.spans.items[i].line_start == 1 && part.spans.items[i].line_end == 1 &&
               (i == 0 || part.spans.items[i].start >= part.spans.items[i - 1].end);
   CHECK_MSG(inside, "passages of the chunked line lie in order inside it");
+  /* the terms a removal collects, in chunks too, are the terms indexed */
+  sg_buf listed = {0};
+  sg_analysis scratch;
+  sg_analysis_init(&scratch);
+  sg_analyzer_set_chunk_bytes(an, 4000);
+  CHECK(sg_text_terms(an, line, n, &scratch, &listed, NULL) == SEOGO_OK);
+  sg_analyzer_set_chunk_bytes(an, 0);
+  size_t nlisted = 0, found = 0;
+  for (const unsigned char *q = listed.data; q < listed.data + listed.len; nlisted++) {
+    uint32_t l = varint(&q);
+    found += sg_strmap_find(&whole.terms, q, l, sg_strmap_hash(q, l)) >= 0;
+    q += l;
+  }
+  CHECK_EQ_INT(nlisted, whole.terms.count);
+  CHECK_EQ_INT(found, whole.terms.count);
+  sg_buf_free(&listed);
+  sg_analysis_free(&scratch);
   free(line);
   free(article);
   sg_prepared_destroy(&whole);
