@@ -251,6 +251,14 @@ typedef struct seogo_problem {
 int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
                 void *ctx, seogo_index_stats *out, seogo_error *err);
 
+/* The first part of seogo_check alone: LMDB's pages. A writer following a damaged page can
+ * crash inside LMDB; checking the pages first turns that into SEOGO_ECORRUPT. Cost: a read of
+ * the B-tree pages (about 25 ms for a 230 MB index, a few percent of an update that changes
+ * 1% of its documents); seogo-index runs it before every update. Returns and threads: as
+ * seogo_check. */
+int seogo_check_pages(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
+                      void *ctx, seogo_error *err);
+
 /* ---- Writing ---------------------------------------------------------------------------- */
 
 /* What seogo_add_file / seogo_add_buffer did. */

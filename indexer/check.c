@@ -633,14 +633,16 @@ static void fill_out(const checker *c, seogo_index_stats *out) {
   out->index_bytes = sg_store_disk_bytes(c->s);
 }
 
-int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
-                void *ctx, seogo_index_stats *out, seogo_error *err) {
+/* The check, or with pages_only its first part. */
+static int check(seogo_index *index, int pages_only,
+                 int (*fn)(void *ctx, const seogo_problem *problem), void *ctx,
+                 seogo_index_stats *out, seogo_error *err) {
   if (!index || !index->store) return sg_fail(err, SEOGO_EINVAL, "index handle is NULL");
   checker c = {.s = index->store, .fn = fn, .ctx = ctx};
   sg_block_init(&c.block);
   int rc = sg_store_read_begin(c.s, &c.txn, err);
   if (rc) return rc;
-  rc = run_checks(&c, err);
+  rc = pages_only ? check_pages(&c, err) : run_checks(&c, err);
   if (rc == SEOGO_ENOMEM) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory checking the index");
   if ((!rc || rc == SEOGO_ECORRUPT) && c.problems) {
     rc = sg_fail(err, SEOGO_ECORRUPT, "index at %s is damaged: %" PRIu64 " problem%s%s, the first in %s",
@@ -654,4 +656,14 @@ int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *pr
   free(c.psg);
   free(c.by_pid);
   return rc;
+}
+
+int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
+                void *ctx, seogo_index_stats *out, seogo_error *err) {
+  return check(index, 0, fn, ctx, out, err);
+}
+
+int seogo_check_pages(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
+                      void *ctx, seogo_error *err) {
+  return check(index, 1, fn, ctx, NULL, err);
 }

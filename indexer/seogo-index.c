@@ -647,6 +647,22 @@ static int check_index(seogo_index *index, const options *o) {
   return 1;
 }
 
+/* Before an update: LMDB's pages, so that damage is refused instead of crashing the writer. */
+static int pages_sound(seogo_index *index, const options *o) {
+  check_report r = {o->index_dir, 0};
+  seogo_error err;
+  int rc = seogo_check_pages(index, print_problem, &r, &err);
+  if (rc == SEOGO_OK) return 1;
+  if (r.problems > CHECK_SHOWN) printf("  and %" PRIu64 " more\n", r.problems - CHECK_SHOWN);
+  fflush(stdout);
+  if (rc == SEOGO_ECORRUPT && r.problems)
+    warn("the index at %s is damaged; nothing was changed; run seogo-index --rebuild PATH... to "
+         "rebuild it", o->index_dir);
+  else
+    warn("%s", err.message);
+  return 0;
+}
+
 /* An index too damaged to open is reported as damaged by --check. */
 static int damaged_at_open(void) {
   warn("run seogo-index --rebuild PATH... to rebuild it");
@@ -699,6 +715,9 @@ static int run_index(const options *o) {
   if (!rc && o->check && (damaged = check_index(index, o))) {
     seogo_close(index);
     rc = SEOGO_ECORRUPT; /* updating a damaged index would spread the damage */
+  } else if (!rc && !o->check && !o->rebuild && !pages_sound(index, o)) {
+    seogo_close(index);
+    rc = SEOGO_ECORRUPT;
   }
   tally t = {0};
   t.start = t.last_commit = now_seconds();
@@ -729,6 +748,10 @@ static int run_index(const options *o) {
 static int run_remove(const options *o) {
   seogo_index *index;
   if (open_index(o, SEOGO_OPEN_WRITE | SEOGO_OPEN_NOWAIT, &index)) return 2;
+  if (!pages_sound(index, o)) {
+    seogo_close(index);
+    return 2;
+  }
   gone g = {xmalloc(sizeof(char *) * (size_t)o->npaths), 0, 0, NULL, 0, 0};
   for (int i = 0; i < o->npaths; i++) g.dirs[g.ndirs++] = normalize_path(o->paths[i]);
   tally t = {0};
