@@ -175,6 +175,12 @@ fresh rec; garble_leaves node
 damaged "leaf pages whose first record lies outside them" '[a-z]+, page [0-9]+: node 0 lies outside'
 expect "  a search ends with an error or the fault handler's message, not a crash" 0 "" \
   bash -c '"$0" -d rec 반도체 >/dev/null 2>&1; s=$?; [ $s -eq 2 ] || [ $s -eq 3 ]' "$search_bin"
+before=$(md5sum <"$gen/data.mdb")
+expect "  an update (which checks the pages first) refuses it instead of crashing" 2 \
+  'damaged; nothing was changed; run seogo-index --rebuild' \
+  bash -c 'cd upd && exec "$0" -d ../rec corpus' "$index_bin"
+[ "$(md5sum <"$gen/data.mdb")" = "$before" ] && ok "  and the index is unchanged" ||
+  fail "  and the index is unchanged"
 
 # Many problems: the first 20 are shown, the rest counted
 fresh rec; for id in $(seq 1 30); do ./poke "$gen" put text "be32:$((id + 100))" str:x; done
