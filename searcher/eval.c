@@ -252,12 +252,19 @@ static inline int gate_range(const sg_matcher *m, uint32_t t, uint32_t *out, seo
  * costs less than the tighter bound saves, looking at many does not. */
 #define POINT_CURSORS_MAX 4
 
+/* Judging single passages costs about what verifying one does: after POINT_TRIAL judgements
+ * that fail fewer than one passage in POINT_PAYS, a search stops judging them. */
+#define POINT_TRIAL 512
+#define POINT_PAYS 4
+
 /* Whether passage t, where m's cursors stand, could enter the top-k: its length and the tfs
  * known at t, before any position is decoded. */
 static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
   sg_pruner *pr = m->pruner;
   *pass = 1;
-  if (!pr || !m->point_gate || pr->theta == -HUGE_VAL) return SEOGO_OK;
+  if (!pr || !m->point_gate || pr->theta == -HUGE_VAL || pr->point_off) return SEOGO_OK;
+  if (++pr->point_judged == POINT_TRIAL && pr->point_failed * POINT_PAYS < POINT_TRIAL)
+    pr->point_off = 1;
   const sg_matcher *scope =
       m->scope && pr->ncursors > POINT_CURSORS_MAX ? m->scope : pr->root;
   int rc = SEOGO_OK;
@@ -279,7 +286,10 @@ static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
     s += rest > 0 ? rest : 0;
   }
   *pass = beats(pr, s, possible);
-  if (!*pass) pr->pruned = 1;
+  if (!*pass) {
+    pr->pruned = 1;
+    pr->point_failed++;
+  }
   return SEOGO_OK;
 }
 
