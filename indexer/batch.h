@@ -162,6 +162,9 @@ struct sg_writer {
   uint64_t next_doc_id, next_pid; /* the next ids to hand out */
   uint64_t pending_bytes;
   uint64_t written_bytes; /* text added or removed by this handle's commits (for packing) */
+  /* postings and term records these commits put in the middle of their tables (which leaves
+   * pages half full) and at their ends (pages full): whether packing would gain room */
+  uint64_t scattered_puts, ordered_puts;
 
   sg_strmap paths;
   sg_path_state *path_states;

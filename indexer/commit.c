@@ -37,6 +37,59 @@ static int del_id(sg_writer *w, MDB_txn *txn, MDB_dbi dbi, uint32_t id, seogo_er
   return del(w, txn, dbi, k, 4, err);
 }
 
+/* ---- Writing in key order ------------------------------------------------------------------ */
+
+/* A table written through one cursor in key order. A key above every key of the table goes in
+ * with MDB_APPEND: the cursor stays on the last page (no descent from the root), and pages
+ * are filled before the next one starts instead of being split in half. */
+typedef struct ordered {
+  MDB_cursor *c;
+  sg_buf last; /* the table's highest key so far */
+  int empty;   /* the table held no key */
+  uint64_t appended, inserted; /* puts at the end / elsewhere */
+} ordered;
+
+static int ordered_open(sg_writer *w, MDB_txn *txn, MDB_dbi dbi, ordered *o, seogo_error *err) {
+  memset(o, 0, sizeof *o);
+  int rc = mdb_cursor_open(txn, dbi, &o->c);
+  if (rc) return mdb_fail(w, rc, err);
+  MDB_val k, v;
+  rc = mdb_cursor_get(o->c, &k, &v, MDB_LAST);
+  o->empty = rc == MDB_NOTFOUND;
+  if (rc == 0 && sg_buf_append(&o->last, k.mv_data, k.mv_size)) return oom(err);
+  return rc && rc != MDB_NOTFOUND ? mdb_fail(w, rc, err) : SEOGO_OK;
+}
+
+static void ordered_close(ordered *o) {
+  if (o->c) mdb_cursor_close(o->c);
+  sg_buf_free(&o->last);
+  o->c = NULL;
+}
+
+/* LMDB's default key order: bytes, then length. */
+static int key_above(const ordered *o, const void *k, size_t len) {
+  if (o->empty) return 1;
+  size_t n = len < o->last.len ? len : o->last.len;
+  int c = n ? memcmp(k, o->last.data, n) : 0;
+  return c > 0 || (c == 0 && len > o->last.len);
+}
+
+static int ordered_put(sg_writer *w, ordered *o, const void *k, size_t klen, const void *v,
+                       size_t vlen, seogo_error *err) {
+  int append = key_above(o, k, klen);
+  MDB_val key = {klen, (void *)k}, val = {vlen, (void *)v};
+  int rc = mdb_cursor_put(o->c, &key, &val, append ? MDB_APPEND : 0);
+  if (rc) return mdb_fail(w, rc, err);
+  if (!append) {
+    o->inserted++;
+    return SEOGO_OK;
+  }
+  o->appended++;
+  o->empty = 0;
+  sg_buf_clear(&o->last);
+  return sg_buf_append(&o->last, k, klen) ? oom(err) : SEOGO_OK;
+}
+
 /* Term record; *found = 0 when the term is new. */
 static int get_term(sg_writer *w, MDB_txn *txn, const void *term, size_t len, sg_term_info *t,
                     int *found, seogo_error *err) {
@@ -205,6 +258,7 @@ static int remove_sg_term_postings(sg_writer *w, MDB_txn *txn, const char *term,
   uint64_t removed_tf = 0;
   int rc = plan_block_edits(w, txn, term, len, lo, hi, &edits, &nedits, &cap, &removed,
                             &removed_tf, err);
+  w->scattered_puts += nedits;
   sg_term_info t;
   int found = 0, deleted = 0;
   if (!rc && nedits) rc = get_term(w, txn, term, len, &t, &found, err);
@@ -344,27 +398,41 @@ static void run_free(run *r) {
   memset(r, 0, sizeof *r);
 }
 
+/* The cursors of a flush: terms and postings are both written in key order. */
+typedef struct flush_ctx {
+  ordered terms, postings;
+  run r;
+} flush_ctx;
+
 /* Finds the term's last block; *key_pid = 0 when the term has none. */
-static int last_block(sg_writer *w, MDB_txn *txn, const char *term, size_t len,
-                      uint32_t *key_pid, MDB_val *data, seogo_error *err) {
+static int last_block(sg_writer *w, ordered *o, const char *term, size_t len, uint32_t *key_pid,
+                      MDB_val *data, seogo_error *err) {
   *key_pid = 0;
-  MDB_cursor *c;
-  int rc = mdb_cursor_open(txn, w->store->postings, &c);
-  if (rc) return mdb_fail(w, rc, err);
-  if (sg_postings_key(&w->key, term, len, UINT32_MAX)) {
-    mdb_cursor_close(c);
-    return oom(err);
-  }
+  if (sg_postings_key(&w->key, term, len, UINT32_MAX)) return oom(err);
   MDB_val k = {w->key.len, w->key.data};
-  rc = mdb_cursor_get(c, &k, data, MDB_SET_RANGE);
-  rc = mdb_cursor_get(c, &k, data, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+  int rc = mdb_cursor_get(o->c, &k, data, MDB_SET_RANGE);
+  rc = mdb_cursor_get(o->c, &k, data, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
   size_t tlen;
   uint32_t pid;
   if (rc == 0 && !sg_postings_key_parse(k.mv_data, k.mv_size, &tlen, &pid) && tlen == len &&
       !memcmp(k.mv_data, term, len))
     *key_pid = pid;
-  mdb_cursor_close(c);
   return rc == 0 || rc == MDB_NOTFOUND ? SEOGO_OK : mdb_fail(w, rc, err);
+}
+
+/* The term's record through the flush's cursor (terms come in key order, so the cursor is
+ * mostly on the right page already); *found = 0 when the term is new. */
+static int seek_term(sg_writer *w, ordered *o, const void *term, size_t len, sg_term_info *t,
+                     int *found, seogo_error *err) {
+  memset(t, 0, sizeof *t);
+  *found = 0;
+  if (key_above(o, term, len)) return SEOGO_OK; /* past the table's end: new */
+  MDB_val key = {len, (void *)term}, v;
+  int rc = mdb_cursor_get(o->c, &key, &v, MDB_SET_KEY);
+  if (rc == MDB_NOTFOUND) return SEOGO_OK;
+  if (rc) return mdb_fail(w, rc, err);
+  *found = 1;
+  return sg_term_decode(v.mv_data, v.mv_size, t, err);
 }
 
 /* Decodes a term's buffered list into r, skipping dead pids; returns postings and tf added. */
@@ -428,7 +496,7 @@ static int fill_lens(sg_writer *w) {
 
 /* Writes r's postings as blocks (the first keyed merge_key when it replaces the term's last
  * block, whose min_len covers the first `kept` postings); updates the term's bounds. */
-static int write_blocks(sg_writer *w, MDB_txn *txn, const char *term, size_t len, run *r,
+static int write_blocks(sg_writer *w, ordered *o, const char *term, size_t len, run *r,
                         uint32_t merge_key, size_t kept, uint32_t kept_min, sg_term_info *t,
                         uint32_t *blocks, seogo_error *err) {
   *blocks = 0;
@@ -446,44 +514,47 @@ static int write_blocks(sg_writer *w, MDB_txn *txn, const char *term, size_t len
     if (sg_block_encode(&w->val, key, cnt, r->pids + off, r->starts + off, r->pos, min_len) ||
         sg_postings_key(&w->key, term, len, key))
       return oom(err);
-    int rc = put(w, txn, w->store->postings, w->key.data, w->key.len, w->val.data, w->val.len,
-                 0, err);
+    int rc = ordered_put(w, o, w->key.data, w->key.len, w->val.data, w->val.len, err);
     if (rc) return rc;
     (*blocks)++;
   }
   return SEOGO_OK;
 }
 
+/* Puts the term's last block, when it has room, at the start of r; *merge_key = its key. */
+static int reopen_last_block(sg_writer *w, flush_ctx *f, const char *term, size_t len,
+                             uint32_t *merge_key, uint32_t *kept_min, seogo_error *err) {
+  MDB_val data;
+  uint32_t key_pid, count, last, max_tf;
+  int rc = last_block(w, &f->postings, term, len, &key_pid, &data, err);
+  if (rc || !key_pid) return rc;
+  if ((rc = sg_block_peek(data.mv_data, data.mv_size, key_pid, &count, &last, &max_tf, err)) ||
+      count >= SG_BLOCK_MAX)
+    return rc;
+  if ((rc = sg_block_decode(data.mv_data, data.mv_size, key_pid, &w->block, err))) return rc;
+  for (uint32_t b = 0; b < w->block.count; b++)
+    if (run_push(&f->r, w->block.pids[b], w->block.positions + w->block.pos_start[b],
+                 w->block.pos_start[b + 1] - w->block.pos_start[b]))
+      return oom(err);
+  *merge_key = key_pid;
+  *kept_min = w->block.min_len;
+  return SEOGO_OK;
+}
+
 /* Writes one term's buffered postings: fills its last block, then starts new blocks. */
-static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *stats,
-                      seogo_error *err) {
+static int flush_term(sg_writer *w, flush_ctx *f, size_t i, sg_stats *stats, seogo_error *err) {
   const sg_term_postings *tp = &w->postings[i];
   size_t len;
   const char *term = sg_strmap_key(&w->terms, i, &len);
   sg_term_info t;
   int found;
-  int rc = get_term(w, txn, term, len, &t, &found, err);
+  int rc = seek_term(w, &f->terms, term, len, &t, &found, err);
   if (rc) return rc;
   if (!found) t.min_len = UINT32_MAX;
+  run *r = &f->r;
   r->n = r->npos = 0;
   uint32_t merge_key = 0, kept_min = 1;
-  if (found) {
-    MDB_val data;
-    uint32_t key_pid, count, last, max_tf;
-    if ((rc = last_block(w, txn, term, len, &key_pid, &data, err))) return rc;
-    if (key_pid &&
-        !(rc = sg_block_peek(data.mv_data, data.mv_size, key_pid, &count, &last, &max_tf, err)) &&
-        count < SG_BLOCK_MAX) {
-      if ((rc = sg_block_decode(data.mv_data, data.mv_size, key_pid, &w->block, err))) return rc;
-      for (uint32_t b = 0; b < w->block.count; b++)
-        if (run_push(r, w->block.pids[b], w->block.positions + w->block.pos_start[b],
-                     w->block.pos_start[b + 1] - w->block.pos_start[b]))
-          return oom(err);
-      merge_key = key_pid;
-      kept_min = w->block.min_len;
-    }
-    if (rc) return rc;
-  }
+  if (found && (rc = reopen_last_block(w, f, term, len, &merge_key, &kept_min, err))) return rc;
   size_t kept = r->n;
   uint32_t df;
   uint64_t cf;
@@ -492,14 +563,17 @@ static int flush_term(sg_writer *w, MDB_txn *txn, size_t i, run *r, sg_stats *st
   if (kept && r->pids[kept] <= r->pids[kept - 1])
     return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: passage ids of a term out of order");
   uint32_t blocks;
-  if ((rc = write_blocks(w, txn, term, len, r, merge_key, kept, kept_min, &t, &blocks, err)))
+  if ((rc = write_blocks(w, &f->postings, term, len, r, merge_key, kept, kept_min, &t, &blocks,
+                         err)))
     return rc;
   if (!found) stats->terms++;
   t.df += df;
   t.cf += cf;
   t.nblocks += blocks - (merge_key ? 1 : 0);
   stats->postings += df;
-  return put_term(w, txn, term, len, &t, err);
+  sg_buf_clear(&w->val);
+  if (sg_term_encode(&w->val, &t)) return oom(err);
+  return ordered_put(w, &f->terms, term, len, w->val.data, w->val.len, err);
 }
 
 typedef struct term_ref {
@@ -528,10 +602,16 @@ static int flush_postings(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_err
     order[i].index = (uint32_t)i;
   }
   qsort(order, n, sizeof *order, cmp_term_ref);
-  run r = {0};
-  int rc = SEOGO_OK;
-  for (size_t i = 0; i < n && !rc; i++) rc = flush_term(w, txn, order[i].index, &r, stats, err);
-  run_free(&r);
+  flush_ctx f;
+  memset(&f, 0, sizeof f);
+  int rc = ordered_open(w, txn, w->store->terms, &f.terms, err);
+  if (!rc) rc = ordered_open(w, txn, w->store->postings, &f.postings, err);
+  for (size_t i = 0; i < n && !rc; i++) rc = flush_term(w, &f, order[i].index, stats, err);
+  w->scattered_puts += f.postings.inserted + f.terms.inserted;
+  w->ordered_puts += f.postings.appended + f.terms.appended;
+  ordered_close(&f.terms);
+  ordered_close(&f.postings);
+  run_free(&f.r);
   free(order);
   return rc;
 }

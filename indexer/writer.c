@@ -156,25 +156,9 @@ static int ensure_analyzer(sg_writer *w, seogo_error *err) {
   return w->analyzer ? SEOGO_OK : sg_analyzer_new(&w->analyzer, err);
 }
 
-/* Collects the distinct terms of the analysis into buf (varint length, bytes each). */
-static int collect_terms(const sg_analysis *r, sg_buf *buf) {
-  sg_strmap seen = {0};
-  int rc = 0;
-  for (size_t i = 0; i < r->ntokens && !rc; i++) {
-    const sg_token *t = &r->tokens[i];
-    size_t before = seen.count;
-    long k = sg_strmap_intern(&seen, sg_token_term(r, t), t->term_len);
-    if (k < 0) rc = -1;
-    else if (seen.count > before)
-      rc = sg_buf_put_varint(buf, t->term_len) ||
-           sg_buf_append(buf, sg_token_term(r, t), t->term_len);
-  }
-  sg_strmap_free(&seen);
-  return rc;
-}
-
 /* Schedules the removal of a committed document: its stored text is analyzed again (the
- * same text and analyzer give the same terms) to learn which terms' postings to rewrite. */
+ * same text and analyzer give the same terms; a huge text in chunks, as it was indexed, so
+ * memory stays bounded) to learn which terms' postings to rewrite. */
 static int schedule_removal(sg_writer *w, long path, const existing *ex, seogo_error *err) {
   int rc = ensure_analyzer(w, err);
   if (rc) return rc;
@@ -194,9 +178,8 @@ static int schedule_removal(sg_writer *w, long path, const existing *ex, seogo_e
   else if (rc == MDB_NOTFOUND) rc = SEOGO_OK; /* no passages: no postings either */
   else if (rc) rc = sg_store_mdb_error(rc, w->store->dir, err);
   if (!rc && text.mv_size)
-    rc = sg_analyze(w->analyzer, text.mv_data, text.mv_size, SG_ANALYZE_DOCUMENT,
-                    &w->removed_analysis, err);
-  if (!rc && text.mv_size && collect_terms(&w->removed_analysis, &r->terms)) rc = oom(err);
+    rc = sg_text_terms(w->analyzer, text.mv_data, text.mv_size, &w->removed_analysis, &r->terms,
+                       err);
   sg_store_read_end(w->store, txn);
   if (rc) {
     sg_buf_free(&r->terms);
@@ -478,8 +461,12 @@ void sg_writer_pack_if_worth(sg_writer *w) {
   if (rc) return;
   double free_share = u.file_bytes ? (double)(u.file_bytes - u.used_bytes) / u.file_bytes : 0;
   double written = stats.text_bytes ? (double)w->written_bytes / stats.text_bytes : 0;
-  if (free_share < SG_PACK_SHARE && written < SG_PACK_SHARE) return;
-  if (sg_store_pack(w->store, NULL) == SEOGO_OK) w->written_bytes = 0;
+  /* postings and terms written only at their tables' ends (a build in one commit) already
+   * fill their pages: a copy would gain nothing */
+  uint64_t puts = w->scattered_puts + w->ordered_puts;
+  double scattered = puts ? (double)w->scattered_puts / (double)puts : 0;
+  if (free_share < SG_PACK_SHARE && (written < SG_PACK_SHARE || scattered < SG_PACK_SHARE)) return;
+  if (sg_store_pack(w->store, NULL) == SEOGO_OK) w->written_bytes = w->scattered_puts = w->ordered_puts = 0;
 }
 
 void seogo_abort(seogo_index *index) {
