@@ -152,7 +152,8 @@ typedef struct seogo_results seogo_results;
 /* Parses and runs `query` (UTF-8, `query_len` bytes) against the last committed state.
  * The query language: words (implicit AND), AND, OR, NOT, -word, parentheses, "phrases",
  * NEAR(a b, N), prefix*, file:GLOB (filter on the document path). Korean words match inside
- * longer words and across particles and endings.
+ * longer words and across particles and endings; a compound of four or more syllables also
+ * matches written apart (데이터주권 finds 데이터 주권) unless it is quoted ("데이터주권").
  * `options` may be NULL for the defaults. On success *out holds the results, possibly empty.
  * Errors: SEOGO_EQUERY (err->column and err->message say where and why), SEOGO_ELIMIT,
  * SEOGO_EIO, SEOGO_ECORRUPT, SEOGO_ENOMEM.

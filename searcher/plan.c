@@ -16,7 +16,8 @@
 
 /* Korean compounds are written together or apart (데이터주권, 데이터 주권): a Korean query word
  * of SPLIT_MIN_BIGRAMS+1 to SPLIT_MAX_BIGRAMS+1 syllables also matches as two words, split
- * anywhere that leaves at least two syllables on each side. */
+ * anywhere that leaves at least two syllables on each side. Quotes ask for the text as
+ * written, so a quoted compound matches only written together. */
 #define SPLIT_MIN_BIGRAMS 3
 #define SPLIT_MAX_BIGRAMS 9
 
@@ -31,6 +32,7 @@ typedef struct builder {
   sg_reader *r;
   sg_analyzer *a;
   sg_analysis an;
+  int quoted;     /* building a "quoted" text: its compounds match only as written */
   seogo_error *err;
 } builder;
 
@@ -416,7 +418,8 @@ static int build_piece(builder *b, const piece *pc, int prefix, int scored, int 
   }
   int rc = build_seq(b, pc, prefix && pc->korean, label, out);
   if (!rc && scored) rc = add_pattern(b, SG_PAT_SEQ, t0, pc->n, NULL, 0, prefix && pc->korean);
-  if (!rc && pc->korean && !prefix && pc->n >= SPLIT_MIN_BIGRAMS && pc->n <= SPLIT_MAX_BIGRAMS)
+  if (!rc && pc->korean && !prefix && !b->quoted && pc->n >= SPLIT_MIN_BIGRAMS &&
+      pc->n <= SPLIT_MAX_BIGRAMS)
     rc = add_splits(b, pc, scored, query_text, label, out);
   return rc;
 }
@@ -433,6 +436,7 @@ static int build_text(builder *b, const sg_qnode *q, int scored, sg_matcher **ou
   if (n == 0) return SEOGO_OK;
   sg_matcher *phrase = NULL;
   b->group = -1;
+  b->quoted = q->kind == SG_Q_PHRASE;
   if (n > 1) {
     phrase = sg_matcher_new(M_PHRASE, q->text, q->len);
     if (!phrase) return nomem(b->err);

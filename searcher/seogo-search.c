@@ -33,7 +33,8 @@ static const char USAGE[] =
     "\n"
     "Query language: words (all must match), AND, OR, NOT or -word, ( ), \"exact phrase\",\n"
     "NEAR(a b, N) (within N words; default 10), prefix*, file:GLOB (document path).\n"
-    "Korean words match inside longer words and across particles (반도체를 finds 반도체).\n"
+    "Korean words match inside longer words and across particles (반도체를 finds 반도체);\n"
+    "a compound also matches written apart (데이터주권 finds 데이터 주권) unless quoted.\n"
     "\n"
     "Exit status: 0 when something matched, 1 when nothing did, 2 on an error, 3 when the\n"
     "program crashed reading a damaged index (rebuild it with seogo-index --rebuild).\n";

@@ -253,6 +253,13 @@ static void test_compound_written_apart(void) {
   CHECK(covers(r, F002, 3824)); /* "(서부 데이터 센터)" */
   CHECK(!covers(r, F002, 3539));
   seogo_results_free(r);
+  /* quoted, a compound is searched as written: together only */
+  r = search_n("\"데이터주권\"", 100);
+  CHECK(!covers(r, F002, 262));
+  seogo_results_free(r);
+  r = search_n("\"기술주권\"", 1000); /* 002 line 11: 기술주권론; line 5208: 기술 주권은 */
+  CHECK(covers(r, F002, 11) && !covers(r, F002, 5208));
+  seogo_results_free(r);
   /* and written together, a compound is counted once */
   r = search_n("기술주권", 1000);
   CHECK(covers(r, F002, 5208) && covers(r, F002, 5182));
