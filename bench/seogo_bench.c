@@ -205,8 +205,16 @@ static int seogo_bench_open_search(void *vc, const drv_args *a) {
   return 0;
 }
 
+/* A Hangul syllable's UTF-8 lead byte is 0xEA..0xED. */
+static int starts_hangul(const char *s) {
+  unsigned char c = (unsigned char)s[0];
+  return c >= 0xEA && c <= 0xED;
+}
+
+/* Phrases and Korean words are quoted: the Korean truth is substring matching, which a quoted
+ * word asks of Seogo (unquoted, a compound also matches written apart). */
 static void seogo_operand(const char *s, char *out, size_t cap) {
-  snprintf(out, cap, drv_is_phrase(s) ? "\"%s\"" : "%s", s);
+  snprintf(out, cap, drv_is_phrase(s) || starts_hangul(s) ? "\"%s\"" : "%s", s);
 }
 
 static void seogo_query(const drv_query *q, char *out, size_t cap) {
@@ -265,11 +273,11 @@ int main(int argc, char **argv) {
       argv[n++] = argv[i];
   }
   if (c.threads < 1 || c.threads > MAX_THREADS) drv_die("--threads: 1 to 16");
-  char config[256];
+  char config[320];
   snprintf(config, sizeof config,
            "public API; %d analysis thread%s (seogo_prepare_file) feeding one writer thread "
            "(seogo_add_prepared), as seogo-index; committed every 64 MB, published at the end; "
-           "top 10 without snippets",
+           "Korean operands quoted (as written); top 10 without snippets",
            c.threads, c.threads == 1 ? "" : "s");
   drv_engine e = {"seogo", seogo_version(), config, &c, seogo_bench_index,
                   seogo_bench_open_search, seogo_bench_search, seogo_bench_close,
