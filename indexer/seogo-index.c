@@ -348,7 +348,8 @@ static void print_summary(seogo_index *index, const tally *t, const char *index_
   seogo_error err;
   char size[32];
   if (seogo_index_stats_get(index, &st, &err) == SEOGO_OK)
-    printf("index %s: %" PRIu64 " documents, %" PRIu64 " passages, %" PRIu64 " terms, %s\n",
+    printf("index %s: %" PRIu64 " documents, %" PRIu64 " passages, %" PRIu64 " terms, %s "
+           "without the text\n",
            index_dir, st.documents, st.passages, st.terms,
            human_bytes(st.index_bytes, size, sizeof size));
   double secs = now_seconds() - t->start;
@@ -798,8 +799,11 @@ static int run_stats(const options *o) {
     printf("postings    %" PRIu64 "\n", st.postings);
     printf("tokens      %" PRIu64 " (%.1f per passage)\n", st.tokens,
            st.passages ? (double)st.tokens / (double)st.passages : 0.0);
-    printf("text        %s\n", human_bytes(st.text_bytes, a, sizeof a));
-    printf("index size  %s\n", human_bytes(st.index_bytes, b, sizeof b));
+    char c[32], d[32];
+    printf("text        %s (%s on disk)\n", human_bytes(st.text_bytes, a, sizeof a),
+           human_bytes(st.text_disk_bytes, c, sizeof c));
+    printf("index size  %s without the text (%s on disk in all)\n",
+           human_bytes(st.index_bytes, b, sizeof b), human_bytes(st.disk_bytes, d, sizeof d));
     if (o->list) rc = seogo_documents_each(index, print_document, NULL, &err);
   }
   if (rc) warn("%s", err.message);
