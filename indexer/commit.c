@@ -330,7 +330,7 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
 }
 
 static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, norms_cursor *nc,
-                          sg_stats *stats, seogo_error *err) {
+                          ordered *passages, sg_stats *stats, seogo_error *err) {
   unsigned char id[4];
   sg_put_be32(id, d->doc_id);
   sg_doc rec = d->rec;
@@ -346,7 +346,7 @@ static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, n
     sg_put_be32(pk, d->rec.first_pid + i);
     sg_buf_clear(&w->val);
     if (sg_passage_encode(&w->val, p)) return oom(err);
-    rc = put(w, txn, w->store->passages, pk, 4, w->val.data, w->val.len, MDB_APPEND, err);
+    rc = ordered_put(w, passages, pk, 4, w->val.data, w->val.len, err);
     if (!rc) rc = norms_set(w, txn, nc, d->rec.first_pid + i, p->length, NULL, err);
     stats->tokens += p->length;
   }
@@ -435,6 +435,15 @@ static int seek_term(sg_writer *w, ordered *o, const void *term, size_t len, sg_
   return sg_term_decode(v.mv_data, v.mv_size, t, err);
 }
 
+/* sg_varint_decode, inline: the buffered lists hold a varint per posting and position. */
+static inline int next_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+  if (*p < end && **p < 0x80) {
+    *v = *(*p)++;
+    return 0;
+  }
+  return sg_varint_decode(p, end, v);
+}
+
 /* Decodes a term's buffered list into r, skipping dead pids; returns postings and tf added. */
 static int unpack_buffered(sg_writer *w, const sg_term_postings *tp, run *r, uint32_t *df,
                            uint64_t *cf) {
@@ -449,12 +458,12 @@ static int unpack_buffered(sg_writer *w, const sg_term_postings *tp, run *r, uin
   *cf = 0;
   while (p < end) {
     uint64_t delta, tf, v;
-    if (sg_varint_decode(&p, end, &delta) || sg_varint_decode(&p, end, &tf)) return -1;
+    if (next_varint(&p, end, &delta) || next_varint(&p, end, &tf)) return -1;
     pid += delta;
     int keep = !w->ndead || !sg_batch_is_dead(w, (uint32_t)pid);
     uint32_t *at = r->pos + r->npos, abs = 0;
     for (uint64_t j = 0; j < tf; j++) {
-      if (sg_varint_decode(&p, end, &v)) return -1;
+      if (next_varint(&p, end, &v)) return -1;
       abs += (uint32_t)(v >> 2);
       at[j] = abs << 2 | (uint32_t)(v & 3);
     }
@@ -577,14 +586,24 @@ static int flush_term(sg_writer *w, flush_ctx *f, size_t i, sg_stats *stats, seo
 }
 
 typedef struct term_ref {
+  uint64_t head; /* the first 8 bytes, big-endian, zero-padded: most comparisons end here */
   const unsigned char *bytes;
   uint32_t len, index;
 } term_ref;
 
+static uint64_t term_head(const unsigned char *b, size_t len) {
+  uint64_t h = 0;
+  for (size_t i = 0; i < 8; i++) h = h << 8 | (i < len ? b[i] : 0);
+  return h;
+}
+
+/* LMDB's key order (bytes, then length); terms hold no 0x00, so equal heads of a shorter
+ * term mean it ends within them. */
 static int cmp_term_ref(const void *a, const void *b) {
   const term_ref *x = a, *y = b;
+  if (x->head != y->head) return x->head < y->head ? -1 : 1;
   size_t n = x->len < y->len ? x->len : y->len;
-  int c = memcmp(x->bytes, y->bytes, n);
+  int c = n > 8 ? memcmp(x->bytes + 8, y->bytes + 8, n - 8) : 0;
   if (c) return c;
   return x->len < y->len ? -1 : x->len > y->len;
 }
@@ -599,6 +618,7 @@ static int flush_postings(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_err
     size_t len;
     order[i].bytes = (const unsigned char *)sg_strmap_key(&w->terms, i, &len);
     order[i].len = (uint32_t)len;
+    order[i].head = term_head(order[i].bytes, len);
     order[i].index = (uint32_t)i;
   }
   qsort(order, n, sizeof *order, cmp_term_ref);
@@ -628,8 +648,11 @@ static int write_changes(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_erro
   for (size_t i = 0; !rc && i < w->nremovals; i++)
     rc = apply_removal(w, txn, &w->removals[i], stats, err);
   norms_cursor nc = {0};
+  ordered passages = {0};
+  if (!rc) rc = ordered_open(w, txn, w->store->passages, &passages, err);
   for (size_t i = 0; !rc && i < w->ndocs; i++)
-    if (!w->docs[i].dead) rc = write_document(w, txn, &w->docs[i], &nc, stats, err);
+    if (!w->docs[i].dead) rc = write_document(w, txn, &w->docs[i], &nc, &passages, stats, err);
+  ordered_close(&passages);
   if (!rc) rc = norms_flush(w, txn, &nc, err);
   if (!rc) rc = flush_postings(w, txn, stats, err);
   return rc;

@@ -445,6 +445,22 @@ static int open_gen(sg_store *s, unsigned gen, seogo_error *err) {
 
 /* ---- opening --------------------------------------------------------------------------------- */
 
+/* A directory without CURRENT: the start of a first run that was stopped before its first
+ * commit (LOCK and generations only) holds nothing yet; anything else is not an index. */
+static int no_current(const char *dir, seogo_error *err) {
+  unsigned max_gen;
+  int foreign;
+  char *lock = join_path(dir, "LOCK");
+  int started = lock && access(lock, F_OK) == 0;
+  free(lock);
+  if (scan_dir(dir, &max_gen, &foreign, NULL) == SEOGO_OK && !foreign && (started || max_gen))
+    return sg_fail(err, SEOGO_EIO,
+                   "index at %s holds nothing yet: its first indexing run stopped before its "
+                   "first commit; run seogo-index again",
+                   dir);
+  return sg_fail(err, SEOGO_ECORRUPT, "%s is not a Seogo index (it has no CURRENT file)", dir);
+}
+
 static int open_for_read(sg_store *s, seogo_error *err) {
   struct stat st;
   if (stat(s->dir, &st) != 0)
@@ -457,9 +473,7 @@ static int open_for_read(sg_store *s, seogo_error *err) {
   for (int attempt = 0; attempt < 5; attempt++) {
     unsigned gen;
     int rc = read_current(s->dir, &gen, err);
-    if (rc == SEOGO_NOTFOUND)
-      return sg_fail(err, SEOGO_ECORRUPT, "%s is not a Seogo index (it has no CURRENT file)",
-                     s->dir);
+    if (rc == SEOGO_NOTFOUND) return no_current(s->dir, err);
     if (rc) return rc;
     rc = open_gen(s, gen, err);
     if (rc != SEOGO_NOTFOUND) return rc;
@@ -724,10 +738,11 @@ static void store_dbis(const sg_store *s, MDB_dbi out[SG_MAX_DBS]) {
 }
 
 /* Copies one database in key order. MDB_APPEND fills each page before starting the next
- * (inserts in the middle leave pages half full), and no freed page is carried over. */
+ * (inserts in the middle leave pages half full), and no freed page is carried over; through
+ * one cursor, which stays on the last page, each put costs no descent from the root. */
 static int copy_db(sg_store *to, MDB_txn *rtxn, MDB_dbi from, MDB_dbi dst, int append,
                    seogo_error *err) {
-  MDB_cursor *c;
+  MDB_cursor *c, *wc = NULL;
   int rc = mdb_cursor_open(rtxn, from, &c);
   if (rc) return sg_store_mdb_error(rc, to->dir, err);
   MDB_txn *w = NULL;
@@ -736,11 +751,13 @@ static int copy_db(sg_store *to, MDB_txn *rtxn, MDB_dbi from, MDB_dbi dst, int a
   for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
     if (!w && (rc = mdb_txn_begin(to->env, NULL, 0, &w))) break;
-    if ((rc = mdb_put(w, dst, &k, &v, append ? MDB_APPEND : 0))) break;
+    if (!wc && (rc = mdb_cursor_open(w, dst, &wc))) break;
+    if ((rc = mdb_cursor_put(wc, &k, &v, append ? MDB_APPEND : 0))) break;
     bytes += k.mv_size + v.mv_size;
     if (++n % SG_PACK_TXN_RECORDS == 0 || bytes > SG_PACK_TXN_BYTES) {
-      rc = mdb_txn_commit(w);
+      rc = mdb_txn_commit(w); /* closes wc */
       w = NULL;
+      wc = NULL;
       bytes = 0;
       if (rc) break;
     }
