@@ -84,8 +84,17 @@ for round in $(seq 1 10); do
   before=$(doc_count idx 2>/dev/null); before=${before:-0}
   [ "$before" -eq 240 ] && rm -rf idx && before=0 # complete: start again
   kill_run "$t_build" --
-  after=$(doc_count idx); after=${after:-0}
+  after=$(doc_count idx 2>/dev/null); after=${after:-0}
   [ "$finished" -eq 0 ] && [ "$after" -gt "$before" ] && [ "$after" -lt 240 ] && partial=$((partial + 1))
+  if [ "$before" -eq 0 ] && ! "$index_bin" -d idx --stats >stats.out 2>&1; then
+    # killed before the first commit: there is nothing to keep, and the index must say so
+    if grep -Eq 'no index at|holds nothing yet' stats.out; then
+      ok "build, kill $kills: stopped before its first commit, and the index says it holds nothing yet"
+    else
+      fail "build, kill $kills: no committed state, and not said plainly"; show stats.out
+    fi
+    continue
+  fi
   consistent "build, kill $kills$([ "$finished" -eq 1 ] && echo ' (the run had ended)')"
 done
 expect "a run left alone completes the build" 0 "" \
