@@ -158,13 +158,16 @@ static int get_id(checker *c, MDB_dbi dbi, uint32_t id, MDB_val *v) {
 
 static uint32_t id_key(const MDB_val *k) { return sg_get_be32(k->mv_data); }
 
+/* The tables keyed by an id (docs, text, passages, norms) have 4-byte keys. */
+static int not_an_id_key(checker *c, const MDB_val *k, const char *table) {
+  key_bytes(c, "key", k->mv_data, k->mv_size, -1);
+  return problem(c, table, "the key is not 4 bytes");
+}
+
 /* ---- passages ------------------------------------------------------------------------------ */
 
 static int visit_passage(checker *c, const MDB_val *k, const MDB_val *v) {
-  if (k->mv_size != 4) {
-    key_bytes(c, "key", k->mv_data, k->mv_size, -1);
-    return problem(c, "passages", "the key is not 4 bytes");
-  }
+  if (k->mv_size != 4) return not_an_id_key(c, k, "passages");
   uint32_t pid = id_key(k);
   key_id(c, "passage", pid);
   sg_passage p;
@@ -288,10 +291,7 @@ static int doc_passages(checker *c, uint32_t doc_id, const sg_doc *d) {
 }
 
 static int visit_doc(checker *c, const MDB_val *k, const MDB_val *v) {
-  if (k->mv_size != 4) {
-    key_bytes(c, "key", k->mv_data, k->mv_size, -1);
-    return problem(c, "docs", "the key is not 4 bytes");
-  }
+  if (k->mv_size != 4) return not_an_id_key(c, k, "docs");
   uint32_t doc_id = id_key(k);
   key_id(c, "doc", doc_id);
   sg_doc d;
@@ -325,10 +325,7 @@ static int visit_path(checker *c, const MDB_val *k, const MDB_val *v) {
 
 static int visit_text(checker *c, const MDB_val *k, const MDB_val *v) {
   (void)v; /* its size is checked with the document; its bytes are never interpreted */
-  if (k->mv_size != 4) {
-    key_bytes(c, "key", k->mv_data, k->mv_size, -1);
-    return problem(c, "text", "the key is not 4 bytes");
-  }
+  if (k->mv_size != 4) return not_an_id_key(c, k, "text");
   key_id(c, "doc", id_key(k));
   MDB_val dv;
   if (get_id(c, c->s->docs, id_key(k), &dv) == SEOGO_NOTFOUND)
@@ -362,10 +359,7 @@ static int check_norms_record(checker *c, size_t *next, uint64_t base, const uns
 }
 
 static int visit_norms(checker *c, const MDB_val *k, const MDB_val *v, size_t *next) {
-  if (k->mv_size != 4) {
-    key_bytes(c, "key", k->mv_data, k->mv_size, -1);
-    return problem(c, "norms", "the key is not 4 bytes");
-  }
+  if (k->mv_size != 4) return not_an_id_key(c, k, "norms");
   uint64_t base = (uint64_t)id_key(k) * SG_NORMS_PER_KEY;
   int st;
   while (*next < c->npsg && c->psg[*next].pid < base)
