@@ -40,7 +40,9 @@ static void print_snippet(const seogo_hit *hit) {
 
 static void print_hits(const seogo_results *results) {
   size_t count = seogo_results_count(results);
-  printf("%llu matching passages, showing %zu\n",
+  /* a top-k search skips passages that cannot make the top without counting them */
+  printf("%s%llu matching passages, showing %zu\n",
+         seogo_results_total_is_exact(results) ? "" : "at least ",
          (unsigned long long)seogo_results_total(results), count);
   for (size_t i = 0; i < count; i++) {
     const seogo_hit *hit = seogo_results_hit(results, i);
