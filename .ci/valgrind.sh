@@ -49,6 +49,7 @@ search_cmd=("$build_dir/seogo-search" -d "$index")
 vg 0 "seogo-index indexes corpus/" "${index_cmd[@]}" "$root/corpus"
 vg 0 "seogo-index again (every file unchanged)" "${index_cmd[@]}" "$root/corpus"
 vg 0 "seogo-index --stats" "${index_cmd[@]}" --stats
+vg 0 "seogo-index --check" "${index_cmd[@]}" --check
 printf '소버린 AI(Sovereign AI) 전략을 U.S.-led 반도체를\n' >"$tmp/text"
 vg_stdin=$tmp/text vg 0 "seogo-index --analyze" "$build_dir/seogo-index" --analyze
 vg 0 "search: 소버린 AI" "${search_cmd[@]}" 소버린 AI
