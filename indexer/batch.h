@@ -41,8 +41,12 @@ static inline const char *sg_strmap_key(const sg_strmap *m, size_t i, size_t *le
   return (const char *)m->bytes.data + m->keys[i].off;
 }
 
-/* Grows *arr (an array of *cap elements of `size` bytes) to hold n elements; -1 on ENOMEM. */
-int sg_grow_array(void *arr, size_t *cap, size_t n, size_t size);
+/* Grows *arr (an array of *cap elements of `size` bytes) to hold n elements; -1 on ENOMEM.
+ * Inline: most calls find room already (once per posting in places). */
+int sg_grow_array_to(void *arr, size_t *cap, size_t n, size_t size);
+static inline int sg_grow_array(void *arr, size_t *cap, size_t n, size_t size) {
+  return n <= *cap ? 0 : sg_grow_array_to(arr, cap, n, size);
+}
 
 /* ---- Interface to prepare.c: a document read and analyzed, not yet added ------------------ */
 

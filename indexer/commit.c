@@ -435,10 +435,18 @@ static int seek_term(sg_writer *w, ordered *o, const void *term, size_t len, sg_
   return sg_term_decode(v.mv_data, v.mv_size, t, err);
 }
 
-/* sg_varint_decode, inline: the buffered lists hold a varint per posting and position. */
+/* sg_varint_decode, inline for one and two bytes: the buffered lists hold a varint per
+ * posting and position, mostly short. */
 static inline int next_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
-  if (*p < end && **p < 0x80) {
-    *v = *(*p)++;
+  const unsigned char *q = *p;
+  if (q < end && q[0] < 0x80) {
+    *v = q[0];
+    *p = q + 1;
+    return 0;
+  }
+  if (end - q >= 2 && q[1] < 0x80) {
+    *v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+    *p = q + 2;
     return 0;
   }
   return sg_varint_decode(p, end, v);
@@ -541,6 +549,12 @@ static int reopen_last_block(sg_writer *w, flush_ctx *f, const char *term, size_
       count >= SG_BLOCK_MAX)
     return rc;
   if ((rc = sg_block_decode(data.mv_data, data.mv_size, key_pid, &w->block, err))) return rc;
+  run *r = &f->r;
+  if (sg_grow_array(&r->pids, &r->pids_cap, r->n + w->block.count, sizeof *r->pids) ||
+      sg_grow_array(&r->starts, &r->starts_cap, r->n + w->block.count + 1, sizeof *r->starts) ||
+      sg_grow_array(&r->pos, &r->pos_cap, r->npos + w->block.pos_start[w->block.count],
+                    sizeof *r->pos))
+    return oom(err);
   for (uint32_t b = 0; b < w->block.count; b++)
     if (run_push(&f->r, w->block.pids[b], w->block.positions + w->block.pos_start[b],
                  w->block.pos_start[b + 1] - w->block.pos_start[b]))

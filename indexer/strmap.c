@@ -82,7 +82,7 @@ void sg_strmap_free(sg_strmap *m) {
   memset(m, 0, sizeof *m);
 }
 
-int sg_grow_array(void *arr, size_t *cap, size_t n, size_t size) {
+int sg_grow_array_to(void *arr, size_t *cap, size_t n, size_t size) {
   if (n <= *cap) return 0;
   size_t c = *cap ? *cap : 16;
   while (c < n) c *= 2;
