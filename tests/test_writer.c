@@ -849,6 +849,35 @@ static void test_pack(void) {
   free(dir);
 }
 
+/* A build in one commit writes its postings and terms at their tables' ends, so its pages are
+ * full from the start: publishing leaves it where it is (no copy), and it is no larger than
+ * the same build made in many commits and then packed, and answers the same. */
+static void test_one_commit_build_is_packed(void) {
+  char *many = fresh_dir("many-commits"), *one = fresh_dir("one-commit");
+  seogo_index *a = open_index(many, SEOGO_OPEN_WRITE), *b = open_index(one, SEOGO_OPEN_WRITE);
+  for (int i = 0; i < NCORPUS; i++) {
+    add_corpus(a, corpus_files + i, 1);
+    commit(a);
+  }
+  add_corpus(b, corpus_files, NCORPUS);
+  seogo_error err = {0};
+  unsigned gen = current_gen(one);
+  CHECK_EQ_INT(seogo_publish(a, &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_publish(b, &err), SEOGO_OK);
+  CHECK_MSG(current_gen(one) == gen, "CURRENT names gen %u, was %u", current_gen(one), gen);
+  seogo_index_stats sa = stats_of(a), sb = stats_of(b);
+  CHECK_MSG(sb.index_bytes <= sa.index_bytes, "index bytes %llu in one commit, %llu packed",
+            (unsigned long long)sb.index_bytes, (unsigned long long)sa.index_bytes);
+  CHECK(sb.postings == sa.postings && sb.terms == sa.terms && sb.passages == sa.passages);
+  check_integrity(b);
+  const char *queries[] = {"반도체", "소버린 AI", "\"데이터 센터\"", "GPU OR 전력", "NEAR(AI 전략)"};
+  for (int q = 0; q < 5; q++) CHECK_MSG(hits(b, queries[q]) == hits(a, queries[q]), "%s", queries[q]);
+  seogo_close(a);
+  seogo_close(b);
+  free(many);
+  free(one);
+}
+
 int main(void) {
   RUN(test_add_corpus);
   RUN(test_unchanged_and_each);
@@ -860,6 +889,7 @@ int main(void) {
   RUN(test_writer_lock);
   RUN(test_rebuild);
   RUN(test_pack);
+  RUN(test_one_commit_build_is_packed);
   RUN(test_encodings);
   RUN(test_passages);
   RUN(test_reader_adopts_grown_map);
