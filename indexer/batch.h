@@ -203,8 +203,10 @@ struct sg_writer {
 int sg_batch_write(sg_writer *w, seogo_error *err);
 
 /* Packs the index (sg_store_pack) when this handle's commits added or removed at least
- * SG_PACK_SHARE of its text, or when at least SG_PACK_SHARE of the data file is free pages.
- * A failed pack leaves the index as it was: nothing to report. Accepts NULL. */
+ * SG_PACK_SHARE of its text and put at least SG_PACK_SHARE of their postings and term records
+ * amid their tables (a build in one commit appends them all: its pages are full already), or
+ * when at least SG_PACK_SHARE of the data file is free pages. A failed pack leaves the index
+ * as it was: nothing to report. Accepts NULL. */
 #define SG_PACK_SHARE 0.125
 void sg_writer_pack_if_worth(sg_writer *w);
 
