@@ -303,8 +303,9 @@ void seogo_abort(seogo_index *index);
 
 /* Commits, and on a handle opened with SEOGO_OPEN_REBUILD makes the rebuilt index the one
  * that readers open (atomically), removing the old one. On other handles: seogo_commit.
- * When the handle's writes changed a large share of the index (a build, a rebuild, a big
- * update) or many pages of the data file are free, the index is also packed: copied in key
+ * When the handle's writes went into the middle of the tables for a large share of the index
+ * (a build or a big update in several commits) or many pages of the data file are free, the
+ * index is also packed: copied in key
  * order into a new generation with full pages, which replaces the old one the way a rebuild
  * does (a crash leaves the old or the new one whole; readers that have the old one open keep
  * their snapshot, new ones open the new one). A pack that fails (a full disk) leaves the
