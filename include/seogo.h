@@ -305,12 +305,11 @@ void seogo_abort(seogo_index *index);
  * that readers open (atomically), removing the old one. On other handles: seogo_commit.
  * When the handle's writes went into the middle of the tables for a large share of the index
  * (a build or a big update in several commits) or many pages of the data file are free, the
- * index is also packed: copied in key
- * order into a new generation with full pages, which replaces the old one the way a rebuild
- * does (a crash leaves the old or the new one whole; readers that have the old one open keep
- * their snapshot, new ones open the new one). A pack that fails (a full disk) leaves the
- * index as it was and is not an error. Call it when done writing: it waits for the handle's
- * searches in other threads to finish.
+ * index is also packed: copied in key order into a new generation with full pages, which
+ * replaces the old one the way a rebuild does (a crash leaves the old or the new one whole;
+ * readers that have the old one open keep their snapshot, new ones open the new one). A pack
+ * that fails (a full disk) leaves the index as it was and is not an error. Call it when done
+ * writing: it waits for the handle's searches in other threads to finish.
  * Errors: as seogo_commit, and SEOGO_EIO when the switch cannot be written. */
 int seogo_publish(seogo_index *index, seogo_error *err);
 
