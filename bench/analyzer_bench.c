@@ -172,14 +172,11 @@ static uint64_t postings_digest(const seogo_prepared *p) {
   return d.h;
 }
 
-static uint32_t get_varint(const unsigned char **p) {
-  uint32_t v = 0;
-  for (int shift = 0; shift < 35; shift += 7) {
-    unsigned char b = *(*p)++;
-    v |= (uint32_t)(b & 0x7F) << shift;
-    if (!(b & 0x80)) break;
-  }
-  return v;
+/* The next varint of an arena list; the prepared lists were just written, so a short one is a
+ * bug worth a loud zero rather than a crash. */
+static uint32_t next_varint(const unsigned char **p, const unsigned char *end) {
+  uint64_t v = 0;
+  return sg_varint_decode(p, end, &v) ? 0 : (uint32_t)v;
 }
 
 /* Each term with its occurrences (position in the document, flags), whatever the passages. */
@@ -190,13 +187,13 @@ static uint64_t terms_digest(const seogo_prepared *p) {
     const char *term = sg_strmap_key(&p->terms, k, &len);
     const sg_doc_term *dt = &p->dterms[k];
     mix(&d, term, len);
-    const unsigned char *q = p->arena.data + dt->off;
+    const unsigned char *q = p->arena.data + dt->off, *end = q + dt->bytes;
     uint32_t passage = dt->first;
     for (uint32_t i = 0; i < dt->count; i++) {
-      if (i) passage += get_varint(&q);
-      uint32_t tf = get_varint(&q), pos = p->spans.items[passage].pos_base;
+      if (i) passage += next_varint(&q, end);
+      uint32_t tf = next_varint(&q, end), pos = p->spans.items[passage].pos_base;
       for (uint32_t j = 0; j < tf; j++) {
-        uint32_t v = get_varint(&q);
+        uint32_t v = next_varint(&q, end);
         pos += v >> 2;
         uint32_t f[2] = {pos, v & 3};
         mix(&d, f, sizeof f);
