@@ -74,6 +74,16 @@ expect() {
 }
 
 # doc_count INDEX: the number of documents --stats reports (empty on failure)
+# build_poke: ./poke, tests/lmdb_poke.c (writes damaged records through LMDB), or the test ends
+build_poke() {
+  local cc=${SEOGO_C_COMPILER:-cc}
+  # shellcheck disable=SC2046
+  if ! "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -o poke "$src/tests/lmdb_poke.c" \
+       $(pkg-config --cflags --libs lmdb) 2>poke.err; then
+    fail "tests/lmdb_poke.c builds"; show poke.err; finish
+  fi
+}
+
 doc_count() { "$index_bin" -d "$1" --stats 2>/dev/null | sed -n 's/^documents *//p'; }
 
 # hit_paths INDEX QUERY: the distinct document paths of the query's hits, sorted

@@ -14,12 +14,7 @@ set -uo pipefail
 rel_tmpdir badindex
 cd "$tmp" || exit 1
 
-cc=${SEOGO_C_COMPILER:-cc}
-# shellcheck disable=SC2046
-if ! "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -O1 -o poke "$src/tests/lmdb_poke.c" \
-     $(pkg-config --cflags --libs lmdb) 2>poke.err; then
-  fail "tests/lmdb_poke.c builds"; show poke.err; finish
-fi
+build_poke
 cp -r "$src/corpus" corpus
 expect "the corpus is indexed" 0 "" "$index_bin" -d good corpus
 good_gen=$(tr -d '\n' <good/CURRENT)
