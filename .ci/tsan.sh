@@ -40,7 +40,7 @@ run() { # run WHAT COMMAND...: passes when the command exits 0
   fi
 }
 
-run "test_threads: searches on one handle while another thread commits" \
+run "test_threads: searches on one handle while another thread commits; seogo_add_files" \
   env SEOGO_SOURCE_DIR="$root" "$build_dir/test_threads"
 run "seogo-index: the corpus analyzed in worker threads" \
   "$build_dir/seogo-index" -q -d "$tmp/index" "$root/corpus"

@@ -6,25 +6,21 @@
  *
  *   seogo_bench --corpus DIR --queries FILE --db DIR --out FILE.json [--reps N] [--threads N]
  *
- * Indexing runs as seogo-index does: --threads analysis threads (default: the number of cores)
- * call seogo_prepare_file a few files ahead, and the main thread adds the results in order with
- * seogo_add_prepared, committing every 64 MB, and publishes at the end (seogo_publish, which
- * may pack the index), all timed.
+ * Indexing runs as seogo-index does, through seogo_add_files: --threads analysis threads
+ * (default: the number of cores, at most 8) read and analyze files a few ahead, the main thread
+ * adds them in name order, committing every 64 MB, and publishes at the end (seogo_publish,
+ * which may pack the index), all timed.
  *
  * Queries use Seogo's query language: words, "phrases", A AND B, A OR B, A NOT B. Timed calls
  * ask for the top 10 without snippets (the other engines return ids only).
  */
 #include <dirent.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include "seogo.h"
 #include "engines/driver.h"
 
 #define COMMIT_BYTES (64u << 20) /* commit in batches, as seogo-index does */
-#define MAX_THREADS 16
-#define LOOKAHEAD_FILES 16                   /* prepared but not yet added, at most ... */
-#define LOOKAHEAD_BYTES ((uint64_t)64 << 20) /* ... and about this many bytes */
 
 typedef struct seogo_ctx {
   seogo_index *index;
@@ -38,125 +34,52 @@ static void report(const char *what, const seogo_error *err) {
 
 static int name_filter(const struct dirent *d) { return d->d_name[0] != '.'; }
 
-/* The corpus's files in name order, with their sizes (for the look-ahead bound). */
-typedef struct corpus_file {
-  char path[4096];
-  const char *name;
-  uint64_t size;
-  seogo_prepared *doc;
-  int rc, done;
-  seogo_error err;
-} corpus_file;
+/* Counts what was added; a file that could not be added fails the run. */
+typedef struct adding {
+  drv_index_info *info;
+  int failed;
+} adding;
 
-/* Analysis threads prepare files a few ahead of the writing thread, which adds them in order:
- * the way seogo-index pipelines (analysis is most of the work; LMDB has one writer). */
-typedef struct pipeline {
-  seogo_index *index;
-  corpus_file *files;
-  size_t nfiles, next, consumed;
-  uint64_t ahead_bytes;
-  int stop;
-  pthread_mutex_t lock;
-  pthread_cond_t ready, room;
-} pipeline;
-
-static int has_room(const pipeline *p) {
-  return p->next - p->consumed < LOOKAHEAD_FILES &&
-         (p->ahead_bytes < LOOKAHEAD_BYTES || p->next == p->consumed);
-}
-
-static void *prepare_worker(void *arg) {
-  pipeline *p = arg;
-  pthread_mutex_lock(&p->lock);
-  for (;;) {
-    while (!p->stop && p->next < p->nfiles && !has_room(p)) pthread_cond_wait(&p->room, &p->lock);
-    if (p->stop || p->next >= p->nfiles) break;
-    corpus_file *f = &p->files[p->next++];
-    p->ahead_bytes += f->size;
-    pthread_mutex_unlock(&p->lock);
-    seogo_prepared *doc = NULL;
-    int rc = seogo_prepare_file(p->index, f->path, f->name, &doc, &f->err);
-    pthread_mutex_lock(&p->lock);
-    f->doc = doc;
-    f->rc = rc;
-    f->done = 1;
-    pthread_cond_broadcast(&p->ready);
+static int on_file(void *ctx, const seogo_file_report *r) {
+  adding *a = ctx;
+  if (r->status != SEOGO_OK) {
+    report(r->path, r->error);
+    a->failed = 1;
+    return 1;
   }
-  pthread_mutex_unlock(&p->lock);
-  return NULL;
-}
-
-static corpus_file *take(pipeline *p, size_t i) {
-  pthread_mutex_lock(&p->lock);
-  while (!p->files[i].done) pthread_cond_wait(&p->ready, &p->lock);
-  p->consumed = i + 1;
-  p->ahead_bytes -= p->files[i].size;
-  pthread_cond_broadcast(&p->room);
-  pthread_mutex_unlock(&p->lock);
-  return &p->files[i];
-}
-
-/* Adds prepared file f in order and commits every COMMIT_BYTES; -1 stops the run. */
-static int add_taken(seogo_ctx *c, corpus_file *f, drv_index_info *info) {
-  seogo_add_info added;
-  seogo_error err;
-  int rc = f->rc;
-  if (rc == SEOGO_OK) rc = seogo_add_prepared(c->index, f->doc, &added, &f->err);
-  f->doc = NULL;
-  if (rc != SEOGO_OK) return report(f->path, &f->err), -1;
-  info->input_bytes += added.bytes;
-  info->items++;
-  if (seogo_pending_bytes(c->index) >= COMMIT_BYTES && seogo_commit(c->index, &err) != SEOGO_OK)
-    return report("commit", &err), -1;
+  a->info->input_bytes += r->info->bytes;
+  a->info->items++;
   return 0;
 }
 
-static void stop_workers(pipeline *p, pthread_t *threads, int n) {
-  pthread_mutex_lock(&p->lock);
-  p->stop = 1;
-  pthread_cond_broadcast(&p->room);
-  pthread_mutex_unlock(&p->lock);
-  for (int k = 0; k < n; k++) pthread_join(threads[k], NULL);
-  for (size_t k = 0; k < p->nfiles; k++) seogo_prepared_free(p->files[k].doc);
-  pthread_mutex_destroy(&p->lock);
-  pthread_cond_destroy(&p->ready);
-  pthread_cond_destroy(&p->room);
-}
-
-static int run_pipeline(seogo_ctx *c, corpus_file *files, size_t n, drv_index_info *info) {
-  pipeline p = {c->index, files, n, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER,
-                PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
-  pthread_t threads[MAX_THREADS];
-  int started = 0, rc = 0;
-  while (started < c->threads && pthread_create(&threads[started], NULL, prepare_worker, &p) == 0)
-    started++;
-  if (!started) {
-    fprintf(stderr, "seogo_bench: cannot start a thread\n");
-    rc = -1;
-  }
-  for (size_t i = 0; i < n && rc == 0; i++) rc = add_taken(c, take(&p, i), info);
-  stop_workers(&p, threads, started);
-  return rc;
-}
-
-/* Indexes every file of dir (in name order) through the pipeline. */
+/* Indexes every file of dir (in name order) with seogo_add_files, named relative to dir. */
 static int add_corpus(seogo_ctx *c, const char *dir, drv_index_info *info) {
-  struct dirent **names;
-  int n = scandir(dir, &names, name_filter, alphasort);
+  struct dirent **entries;
+  int n = scandir(dir, &entries, name_filter, alphasort);
   if (n < 0) return fprintf(stderr, "seogo_bench: %s: %s\n", dir, strerror(errno)), -1;
-  corpus_file *files = calloc((size_t)n + 1, sizeof *files);
-  if (!files) drv_die("out of memory");
+  char **paths = calloc((size_t)n + 1, sizeof *paths);
+  const char **names = calloc((size_t)n + 1, sizeof *names);
+  if (!paths || !names) drv_die("out of memory");
   for (int i = 0; i < n; i++) {
-    struct stat st;
-    snprintf(files[i].path, sizeof files[i].path, "%s/%s", dir, names[i]->d_name);
-    files[i].name = files[i].path + strlen(dir) + 1;
-    files[i].size = stat(files[i].path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    size_t len = strlen(dir) + strlen(entries[i]->d_name) + 2;
+    if (!(paths[i] = malloc(len))) drv_die("out of memory");
+    snprintf(paths[i], len, "%s/%s", dir, entries[i]->d_name);
+    names[i] = paths[i] + strlen(dir) + 1;
   }
-  int rc = run_pipeline(c, files, (size_t)n, info);
-  for (int i = 0; i < n; i++) free(names[i]);
+  adding a = {info, 0};
+  seogo_add_files_options how = {
+      .threads = c->threads, .commit_bytes = COMMIT_BYTES, .on_file = on_file, .ctx = &a};
+  seogo_error err;
+  int rc = seogo_add_files(c->index, (const char *const *)paths, names, (size_t)n, &how, &err);
+  if (rc != SEOGO_OK) report(dir, &err);
+  for (int i = 0; i < n; i++) {
+    free(paths[i]);
+    free(entries[i]);
+  }
+  free(entries);
+  free(paths);
   free(names);
-  free(files);
-  return rc;
+  return rc != SEOGO_OK || a.failed ? -1 : 0;
 }
 
 static int seogo_bench_index(void *vc, const drv_args *a, drv_index_info *info) {
@@ -256,6 +179,8 @@ static void seogo_bench_close(void *vc) {
   seogo_close(c->index);
 }
 
+#define MAX_THREADS 8 /* seogo_add_files' limit */
+
 static int default_threads(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n < 1 ? 1 : n > MAX_THREADS ? MAX_THREADS : (int)n;
@@ -272,11 +197,11 @@ int main(int argc, char **argv) {
     else
       argv[n++] = argv[i];
   }
-  if (c.threads < 1 || c.threads > MAX_THREADS) drv_die("--threads: 1 to 16");
+  if (c.threads < 1 || c.threads > MAX_THREADS) drv_die("--threads: 1 to 8");
   char config[320];
   snprintf(config, sizeof config,
-           "public API; %d analysis thread%s (seogo_prepare_file) feeding one writer thread "
-           "(seogo_add_prepared), as seogo-index; committed every 64 MB, published at the end; "
+           "public API; seogo_add_files with %d analysis thread%s feeding the writing thread, as "
+           "seogo-index; committed every 64 MB, published at the end; "
            "Korean operands quoted (as written); top 10 without snippets",
            c.threads, c.threads == 1 ? "" : "s");
   drv_engine e = {"seogo", seogo_version(), config, &c, seogo_bench_index,

@@ -340,6 +340,40 @@ int seogo_add_prepared(seogo_index *index, seogo_prepared *doc, seogo_add_info *
 /* Frees a prepared document that will not be added. Accepts NULL. */
 void seogo_prepared_free(seogo_prepared *doc);
 
+/* ---- Adding many files ------------------------------------------------------------------ */
+
+/* What seogo_add_files says about one file, on the calling thread, in the order of paths[]. */
+typedef struct seogo_file_report {
+  size_t index;               /* the file's place in paths[] */
+  const char *path;           /* paths[index] */
+  int status;                 /* SEOGO_OK, or the error that made the file be skipped */
+  const seogo_add_info *info; /* what was done (status SEOGO_OK), else NULL */
+  const seogo_error *error;   /* why it was skipped (status not SEOGO_OK), else NULL */
+} seogo_file_report;
+
+typedef struct seogo_add_files_options {
+  int threads;           /* analysis threads; 0: one per core (at most 8) */
+  uint64_t commit_bytes; /* commit when this much text is pending; 0: 32 MB */
+  double commit_seconds; /* also commit when this long has passed since the last one; 0: never */
+  /* Called after each file (may be NULL). A nonzero return stops the run after that file. */
+  int (*on_file)(void *ctx, const seogo_file_report *report);
+  void *ctx;
+} seogo_add_files_options;
+
+/* Adds or replaces the documents of n files as seogo_add_file would, named names[i] (names
+ * NULL, or names[i] NULL: paths[i]), and commits in batches as the options say. Files are read
+ * and analyzed by `threads` threads a few files ahead (at most 16 files and about 64 MB), and
+ * added in order on the calling thread: indexing runs at the speed of every core while LMDB
+ * keeps its one writer. A file that cannot be added (SEOGO_EIO, SEOGO_EBINARY, SEOGO_EEMPTY,
+ * SEOGO_EENCODING, SEOGO_ELIMIT) is skipped and reported; the others are still added.
+ * Returns SEOGO_OK when every file was added or skipped, or when on_file stopped the run. Any
+ * other error (a commit failing: SEOGO_EFULL, SEOGO_EIO; SEOGO_ENOMEM) stops the run and is
+ * returned; what was committed stays. The files added since the last batch commit are left
+ * pending: call seogo_commit or seogo_publish (or seogo_abort) after it.
+ * Threads: the writing thread (it starts and joins its own analysis threads). */
+int seogo_add_files(seogo_index *index, const char *const *paths, const char *const *names,
+                    size_t n, const seogo_add_files_options *options, seogo_error *err);
+
 /* ---- Analysis --------------------------------------------------------------------------- */
 
 /* One term the analyzer makes of a text, as indexed and as searched. */

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <dirent.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -290,7 +289,7 @@ typedef struct tally {
   unsigned converted, damaged, ignored;
   uint64_t passages, bytes_done;
   size_t files_done;
-  double start, last_commit, last_progress;
+  double start, last_progress;
   int progress_shown;
 } tally;
 
@@ -376,12 +375,6 @@ static void count_skip(tally *t, int rc) {
   }
 }
 
-/* Errors about one file skip that file; others (the index itself failing) stop the run. */
-static int file_error(int rc) {
-  return rc == SEOGO_EBINARY || rc == SEOGO_EEMPTY || rc == SEOGO_EENCODING || rc == SEOGO_EIO ||
-         rc == SEOGO_ELIMIT;
-}
-
 static void report_added(const options *o, tally *t, const char *path,
                          const seogo_add_info *info) {
   const char *what[] = {"added", "updated", "unchanged"};
@@ -404,147 +397,46 @@ static void report_added(const options *o, tally *t, const char *path,
                        info->encoding);
 }
 
-static int commit(seogo_index *index, tally *t) {
-  seogo_error err;
-  int rc = seogo_commit(index, &err);
-  if (rc) {
-    warn("cannot commit to the index: %s", err.message);
-    return rc;
-  }
-  t->last_commit = now_seconds();
-  return SEOGO_OK;
-}
-
-/* Files are read and analyzed by worker threads (seogo_prepare_file), a few files ahead of
- * this thread, which adds them in order (seogo_add_prepared) and commits: analysis is most of
- * the work, and LMDB has one writer. */
-#define MAX_WORKERS 8
-#define LOOKAHEAD_FILES 16                  /* prepared but not yet added, at most ... */
-#define LOOKAHEAD_BYTES ((uint64_t)64 << 20) /* ... and about this many bytes */
-
-typedef struct slot {
-  seogo_prepared *doc;
-  int rc, done;
-  seogo_error err;
-} slot;
-
-typedef struct pipeline {
-  seogo_index *index;
+/* Reports each file as seogo_add_files finishes with it, and keeps the progress line. */
+typedef struct indexing {
+  const options *o;
   const walk *w;
-  slot *slots;
-  size_t next;      /* next file for a worker */
-  size_t consumed;  /* files the writer has taken */
-  uint64_t ahead_bytes;
-  int stop;
-  pthread_mutex_t lock;
-  pthread_cond_t ready, room;
-} pipeline;
+  tally *t;
+  int tty;
+} indexing;
 
-static int has_room(const pipeline *p) {
-  return p->next - p->consumed < LOOKAHEAD_FILES &&
-         (p->ahead_bytes < LOOKAHEAD_BYTES || p->next == p->consumed);
-}
-
-static void *worker(void *arg) {
-  pipeline *p = arg;
-  pthread_mutex_lock(&p->lock);
-  for (;;) {
-    while (!p->stop && p->next < p->w->nfiles && !has_room(p))
-      pthread_cond_wait(&p->room, &p->lock);
-    if (p->stop || p->next >= p->w->nfiles) break;
-    size_t i = p->next++;
-    const file_item *f = &p->w->files[i];
-    p->ahead_bytes += f->size;
-    pthread_mutex_unlock(&p->lock);
-    slot *s = &p->slots[i];
-    seogo_prepared *doc = NULL;
-    int rc = seogo_prepare_file(p->index, f->path, NULL, &doc, &s->err);
-    pthread_mutex_lock(&p->lock);
-    s->doc = doc;
-    s->rc = rc;
-    s->done = 1;
-    pthread_cond_broadcast(&p->ready);
-  }
-  pthread_mutex_unlock(&p->lock);
-  return NULL;
-}
-
-/* Waits for file i to be prepared and takes it. */
-static slot *take(pipeline *p, size_t i) {
-  pthread_mutex_lock(&p->lock);
-  while (!p->slots[i].done) pthread_cond_wait(&p->ready, &p->lock);
-  p->consumed = i + 1;
-  p->ahead_bytes -= p->w->files[i].size;
-  pthread_cond_broadcast(&p->room);
-  pthread_mutex_unlock(&p->lock);
-  return &p->slots[i];
-}
-
-static int worker_count(void) {
-  long n = sysconf(_SC_NPROCESSORS_ONLN);
-  return n < 1 ? 1 : n > MAX_WORKERS ? MAX_WORKERS : (int)n;
-}
-
-/* Adds the prepared file i; a nonzero return stops the run. */
-static int add_one(seogo_index *index, const options *o, const walk *w, tally *t, slot *s,
-                   size_t i) {
-  const file_item *f = &w->files[i];
-  seogo_add_info info;
-  int rc = s->rc;
-  if (rc == SEOGO_OK) rc = seogo_add_prepared(index, s->doc, &info, &s->err);
-  s->doc = NULL;
+static int on_file(void *ctx, const seogo_file_report *r) {
+  indexing *run = ctx;
+  tally *t = run->t;
+  if (run->tty) clear_progress(t);
   t->files_done++;
-  t->bytes_done += f->size;
-  if (rc == SEOGO_OK) {
-    report_added(o, t, f->path, &info);
-  } else if (file_error(rc)) {
-    warn("skipped %s", s->err.message);
-    count_skip(t, rc);
+  t->bytes_done += run->w->files[r->index].size;
+  if (r->status == SEOGO_OK) {
+    report_added(run->o, t, r->path, r->info);
   } else {
-    warn("%s", s->err.message);
-    return rc;
+    warn("skipped %s", r->error->message);
+    count_skip(t, r->status);
   }
-  if (seogo_pending_bytes(index) >= (uint64_t)o->batch_mb << 20 ||
-      now_seconds() - t->last_commit >= COMMIT_SECONDS)
-    return commit(index, t);
-  return SEOGO_OK;
+  if (run->tty) show_progress(t, run->w, 0);
+  return interrupted;
 }
 
+/* Analysis threads read files a few ahead while this thread adds them in order and commits
+ * every --batch-mb or COMMIT_SECONDS (seogo_add_files). */
 static int index_files(seogo_index *index, const options *o, const walk *w, tally *t) {
   if (!w->nfiles) return SEOGO_OK;
-  int tty = isatty(2) && !o->quiet;
-  pipeline p = {index, w, calloc(w->nfiles, sizeof(slot)), 0, 0, 0, 0,
-                PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER};
-  if (!p.slots) {
-    warn("out of memory");
-    return SEOGO_ENOMEM;
-  }
-  pthread_t threads[MAX_WORKERS];
-  int nthreads = 0, want = worker_count();
-  while (nthreads < want && pthread_create(&threads[nthreads], NULL, worker, &p) == 0) nthreads++;
-  int rc = SEOGO_OK;
-  if (!nthreads) {
-    warn("cannot start a thread");
-    rc = SEOGO_ENOMEM;
-  }
-  size_t i = 0;
-  for (; i < w->nfiles && !interrupted && !rc; i++) {
-    slot *s = take(&p, i);
-    if (tty) clear_progress(t);
-    rc = add_one(index, o, w, t, s, i);
-    if (tty) show_progress(t, w, 0);
-  }
-  pthread_mutex_lock(&p.lock);
-  p.stop = 1;
-  pthread_cond_broadcast(&p.room);
-  pthread_mutex_unlock(&p.lock);
-  for (int k = 0; k < nthreads; k++) pthread_join(threads[k], NULL);
-  for (size_t k = 0; k < w->nfiles; k++) seogo_prepared_free(p.slots[k].doc);
-  free(p.slots);
-  pthread_mutex_destroy(&p.lock);
-  pthread_cond_destroy(&p.ready);
-  pthread_cond_destroy(&p.room);
-  if (tty) clear_progress(t);
+  const char **paths = xmalloc(w->nfiles * sizeof *paths);
+  for (size_t i = 0; i < w->nfiles; i++) paths[i] = w->files[i].path;
+  indexing run = {o, w, t, isatty(2) && !o->quiet};
+  seogo_add_files_options how = {.commit_bytes = (uint64_t)o->batch_mb << 20,
+                                 .commit_seconds = COMMIT_SECONDS,
+                                 .on_file = on_file,
+                                 .ctx = &run};
+  seogo_error err;
+  int rc = seogo_add_files(index, paths, NULL, w->nfiles, &how, &err);
+  if (rc) warn("%s", err.message);
+  if (run.tty) clear_progress(t);
+  free(paths);
   return rc;
 }
 
@@ -722,7 +614,7 @@ static int run_index(const options *o) {
     rc = SEOGO_ECORRUPT;
   }
   tally t = {0};
-  t.start = t.last_commit = now_seconds();
+  t.start = now_seconds();
   t.skipped_unreadable = w.walk_errors;
   t.ignored = w.other_files;
   if (!rc) {

@@ -1,11 +1,13 @@
 /* test_threads.c - several threads search one open index while another thread adds, replaces
  * and removes documents and commits, starting from a small map so that it also grows under the
  * searchers. Every search must see one committed state: each document whole, in one version.
+ * Also seogo_add_files, whose analysis threads feed the adding thread in file order.
  * Built with -DSEOGO_SANITIZE=thread by .ci/tsan.sh, where ThreadSanitizer checks the locking. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "index.h"
 #include "seogo.h"
@@ -217,7 +219,104 @@ static void test_search_while_committing(void) {
   pthread_mutex_destroy(&sh.lock);
 }
 
+/* ---- seogo_add_files ----------------------------------------------------------------------- */
+
+typedef struct reports {
+  size_t count, order_errors, stop_after;
+  int status[8];
+} reports;
+
+static int record_report(void *ctx, const seogo_file_report *r) {
+  reports *rs = ctx;
+  if (r->index != rs->count) rs->order_errors++;
+  if (r->index < 8) rs->status[r->index] = r->status;
+  if ((r->status == SEOGO_OK) != (r->info != NULL) || (r->status != SEOGO_OK) != (r->error != NULL))
+    rs->order_errors++;
+  rs->count++;
+  return rs->stop_after && rs->count >= rs->stop_after;
+}
+
+static void write_bytes(const char *path, const void *data, size_t len) {
+  FILE *f = fopen(path, "wb");
+  CHECK(f != NULL);
+  if (!f) return;
+  CHECK(fwrite(data, 1, len, f) == len);
+  fclose(f);
+}
+
+static int finds(seogo_index *index, const char *query, const char *name) {
+  seogo_results *res;
+  seogo_error err;
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.limit = 50;
+  o.snippets = 0;
+  if (seogo_search(index, query, strlen(query), &o, &res, &err) != SEOGO_OK) return -1;
+  int found = 0;
+  for (size_t i = 0; i < seogo_results_count(res); i++)
+    if (!strcmp(seogo_results_hit(res, i)->path, name)) found = 1;
+  seogo_results_free(res);
+  return found;
+}
+
+/* Bundled reports and two bad files through seogo_add_files: every file is reported once, in
+ * order, the bad ones as skipped, and the good ones before and after them are searchable. */
+static void test_add_files_in_order(void) {
+  char dir[4096], idx[4096], paths[5][4200];
+  snprintf(dir, sizeof dir, "%s/files", tl_tmpdir());
+  snprintf(idx, sizeof idx, "%s/files-idx", tl_tmpdir());
+  CHECK(mkdir(dir, 0755) == 0);
+  const char *const corpus[] = {"corpus/000_659a9385f88d803c.txt", NULL, NULL,
+                                "corpus/001_5c4ecdcc42dba0b5.txt",
+                                "corpus/004_4c37cfff86aabd90.txt"};
+  for (int i = 0; i < 5; i++) {
+    snprintf(paths[i], sizeof paths[i], "%s/f%d.txt", dir, i);
+    size_t len;
+    char *text = corpus[i] ? tl_read_file(tl_source_path(corpus[i]), &len) : NULL;
+    if (text) write_bytes(paths[i], text, len);
+    free(text);
+  }
+  write_bytes(paths[1], "\x7f" "ELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0", 20); /* binary */
+  write_bytes(paths[2], "", 0);                                            /* empty */
+  const char *list[5] = {paths[0], paths[1], paths[2], paths[3], paths[4]};
+  const char *names[5] = {"첫째.txt", "bin", "empty", "넷째.txt", "다섯째.txt"};
+
+  seogo_index *index;
+  seogo_error err;
+  CHECK_EQ_INT(seogo_open(idx, SEOGO_OPEN_WRITE, &index, &err), SEOGO_OK);
+  reports rs = {0};
+  seogo_add_files_options how = {.threads = 2, .commit_bytes = 1, .on_file = record_report,
+                                 .ctx = &rs};
+  CHECK_EQ_INT(seogo_add_files(index, list, names, 5, &how, &err), SEOGO_OK);
+  CHECK_EQ_INT((int)rs.count, 5);
+  CHECK_EQ_INT((int)rs.order_errors, 0);
+  CHECK_EQ_INT(rs.status[0], SEOGO_OK);
+  CHECK_EQ_INT(rs.status[1], SEOGO_EBINARY);
+  CHECK_EQ_INT(rs.status[2], SEOGO_EEMPTY);
+  CHECK_EQ_INT(rs.status[3], SEOGO_OK);
+  CHECK_EQ_INT(rs.status[4], SEOGO_OK);
+  CHECK_EQ_INT(seogo_commit(index, &err), SEOGO_OK);
+  CHECK_EQ_INT(finds(index, "반도체", "첫째.txt"), 1); /* 반도체, in the first report */
+  seogo_document doc;
+  CHECK_EQ_INT(seogo_document_info(index, "다섯째.txt", &doc, &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_document_info(index, "bin", &doc, &err), SEOGO_NOTFOUND);
+
+  /* on_file stopping the run: files after the stop are not added */
+  CHECK_EQ_INT(seogo_remove(index, "넷째.txt", &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_remove(index, "다섯째.txt", &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_commit(index, &err), SEOGO_OK);
+  reports stop = {.stop_after = 1};
+  how.ctx = &stop;
+  CHECK_EQ_INT(seogo_add_files(index, list, names, 5, &how, &err), SEOGO_OK);
+  CHECK_EQ_INT((int)stop.count, 1);
+  CHECK_EQ_INT(seogo_commit(index, &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_document_info(index, "넷째.txt", &doc, &err), SEOGO_NOTFOUND);
+  CHECK_EQ_INT(seogo_document_info(index, "첫째.txt", &doc, &err), SEOGO_OK);
+  seogo_close(index);
+}
+
 int main(void) {
   RUN(test_search_while_committing);
+  RUN(test_add_files_in_order);
   return tl_summary();
 }
