@@ -55,12 +55,10 @@ static int export_passages(exporter *x, const sg_doc *d) {
   size_t i = 0, n = r->norm.len;
   for (uint32_t k = 0; k < d->npassages; k++) {
     uint32_t pid = d->first_pid + k;
-    MDB_val val;
     sg_passage p;
-    int rc = get(x, x->store->passages, pid, &val);
-    if (rc < 0) return fail(x, "passage");
-    if (rc > 0) continue; /* removed */
-    if (sg_passage_decode(val.mv_data, val.mv_size, &p, &x->err)) return fail(x, "passage");
+    int rc = sg_store_get_passage(x->store, x->txn, pid, &p, &x->err);
+    if (rc == SEOGO_NOTFOUND) continue; /* removed */
+    if (rc) return fail(x, "passage");
     while (i < n && r->norm_to_orig[i] < p.start) i++;
     size_t from = i, to = i;
     while (to < n && r->norm_to_orig[to] < p.end) to++;

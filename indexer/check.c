@@ -8,21 +8,21 @@
 #include "batch.h" /* sg_grow_array */
 #include "check.h"
 
-/* What the check keeps of a passage record: enough to check the documents, norms and postings
- * that name it. Kept in pid order (the order of the "passages" table). */
+/* What the check keeps of a passage: enough to check the documents, norms and postings that
+ * name it. Kept in pid order (the order of the "passages" table). */
 typedef struct chk_passage {
-  uint32_t pid, doc_id, end, line_end;
-  uint16_t length;
-  uint8_t claimed; /* a document's range holds it */
+  uint32_t pid, group, doc_id, end, line_end; /* group: the key of the record holding it */
+  uint16_t length;                            /* from "norms" (0 until they are read) */
+  uint8_t claimed;                            /* a document's range holds it */
 } chk_passage;
 
 /* The record being checked, formatted for a person only when it has a problem. */
 typedef struct key_ref {
-  const char *what;            /* "doc", "term", "stats", ... */
-  const unsigned char *bytes;  /* a key shown as text or hex after `what`, or NULL */
+  const char *what;           /* "doc", "term", "stats", ... */
+  const unsigned char *bytes; /* a key shown as text or hex after `what`, or NULL */
   size_t len;
-  int64_t id, id_end;          /* shown after `what` when >= 0 and bytes is NULL */
-  int64_t block;               /* ", block N" when >= 0 */
+  int64_t id, id_end; /* shown after `what` when >= 0 and bytes is NULL */
+  int64_t block;      /* ", block N" when >= 0 */
 } key_ref;
 
 typedef struct checker {
@@ -30,20 +30,21 @@ typedef struct checker {
   MDB_txn *txn;
   int (*fn)(void *ctx, const seogo_problem *problem);
   void *ctx;
-  int stopped;        /* fn asked to stop */
+  int stopped; /* fn asked to stop */
   uint64_t problems;
-  seogo_error first;  /* the first problem, for the returned message */
+  seogo_error first; /* the first problem, for the returned message */
   int have_stats;
   sg_stats stats;
-  sg_stats counted;   /* the same counts, from the tables */
+  sg_stats counted; /* the same counts, from the tables */
   chk_passage *psg;
   size_t npsg, psg_cap;
-  uint32_t *by_pid;   /* pid -> index in psg + 1 (0: none), up to max_pid; NULL when the ids
-                         are too sparse for it to pay (then psg is searched) */
+  uint32_t *by_pid; /* pid -> index in psg + 1 (0: none), up to max_pid; NULL when the ids
+                       are too sparse for it to pay (then psg is searched) */
   uint32_t max_pid;
+  int64_t group_last; /* the last pid of the previous passage group, -1 before the first */
   sg_block block;
-  key_ref at;         /* the record being checked */
-  char key[160];      /* at, formatted for a problem */
+  key_ref at;    /* the record being checked */
+  char key[160]; /* at, formatted for a problem */
 } checker;
 
 /* ---- keys for people ----------------------------------------------------------------------- */
@@ -61,14 +62,19 @@ static void key_bytes(checker *c, const char *what, const void *bytes, size_t le
   key_set(c, what, bytes, len, -1, -1, block);
 }
 
-static void key_name(checker *c, const char *what) { key_set(c, what, NULL, 0, -1, -1, -1); }
+static void key_name(checker *c, const char *what) {
+  key_set(c, what, NULL, 0, -1, -1, -1);
+}
 
 /* Whether stored key bytes can be shown as they are: printable UTF-8. */
 static int printable_utf8(const unsigned char *p, size_t n) {
   for (size_t i = 0; i < n;) {
     unsigned char b = p[i];
-    size_t len = b < 0x80 ? 1 : (b & 0xE0) == 0xC0 ? 2 : (b & 0xF0) == 0xE0 ? 3
-                                : (b & 0xF8) == 0xF0 ? 4 : 0;
+    size_t len = b < 0x80             ? 1
+                 : (b & 0xE0) == 0xC0 ? 2
+                 : (b & 0xF0) == 0xE0 ? 3
+                 : (b & 0xF8) == 0xF0 ? 4
+                                      : 0;
     if (!len || (b < 0x80 && (b < 0x20 || b == 0x7F)) || len > n - i) return 0;
     for (size_t j = 1; j < len; j++)
       if ((p[i + j] & 0xC0) != 0x80) return 0;
@@ -106,14 +112,14 @@ static int problem(checker *c, const char *table, const char *fmt, ...) {
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
   format_key(c);
-  if (c->problems++ == 0)
-    sg_fail(&c->first, SEOGO_ECORRUPT, "%s (%s): %s", table, c->key, msg);
+  if (c->problems++ == 0) sg_fail(&c->first, SEOGO_ECORRUPT, "%s (%s): %s", table, c->key, msg);
   seogo_problem p = {table, c->key, msg};
   if (c->fn && c->fn(c->ctx, &p)) c->stopped = 1;
   return c->stopped ? SEOGO_ECORRUPT : SEOGO_OK;
 }
 
-/* ---- LMDB access ------------------------------------------------------------------------------ */
+/* ---- LMDB access ------------------------------------------------------------------------------
+ */
 
 /* An LMDB failure inside a table: damage LMDB itself found is a problem of that table (the
  * walk of the table ends); anything else (memory, I/O) makes the check impossible. */
@@ -156,7 +162,9 @@ static int get_id(checker *c, MDB_dbi dbi, uint32_t id, MDB_val *v) {
   return rc == 0 ? SEOGO_OK : rc == MDB_NOTFOUND ? SEOGO_NOTFOUND : 1;
 }
 
-static uint32_t id_key(const MDB_val *k) { return sg_get_be32(k->mv_data); }
+static uint32_t id_key(const MDB_val *k) {
+  return sg_get_be32(k->mv_data);
+}
 
 /* The tables keyed by an id (docs, text, passages, norms) have 4-byte keys. */
 static int not_an_id_key(checker *c, const MDB_val *k, const char *table) {
@@ -168,20 +176,37 @@ static int not_an_id_key(checker *c, const MDB_val *k, const char *table) {
 
 static int visit_passage(checker *c, const MDB_val *k, const MDB_val *v) {
   if (k->mv_size != 4) return not_an_id_key(c, k, "passages");
-  uint32_t pid = id_key(k);
-  key_id(c, "passage", pid);
+  uint32_t first = id_key(k);
+  key_id(c, "passage", first);
+  sg_passage_group g;
   sg_passage p;
   seogo_error e;
-  if (sg_passage_decode(v->mv_data, v->mv_size, &p, &e)) return problem(c, "passages", "%s", e.message);
-  if (pid == 0 || (c->have_stats && pid >= c->stats.next_passage_id))
-    return problem(c, "passages", "the id is out of range (the next passage id is %" PRIu64 ")",
+  int rc = sg_passage_group_open(&g, v->mv_data, v->mv_size, &e);
+  size_t at = c->npsg;
+  while (!rc && !(rc = sg_passage_group_next(&g, &p, &e))) {
+    if (sg_grow_array(&c->psg, &c->psg_cap, c->npsg + 1, sizeof *c->psg)) return SEOGO_ENOMEM;
+    c->psg[c->npsg++] =
+        (chk_passage){first + g.count - 1, first, p.doc_id, p.end, p.line_end, 0, 0};
+  }
+  if (rc != SEOGO_NOTFOUND) {
+    c->npsg = at; /* a group that does not decode is reported once, not once per passage */
+    return problem(c, "passages", "%s", e.message);
+  }
+  uint64_t last = (uint64_t)first + g.count - 1;
+  key_set(c, "passages", NULL, 0, first, (int64_t)last, -1);
+  if (first == 0 || last > UINT32_MAX || (c->have_stats && last >= c->stats.next_passage_id)) {
+    c->npsg = at;
+    return problem(c, "passages", "the ids are out of range (the next passage id is %" PRIu64 ")",
                    c->stats.next_passage_id);
-  if (p.length == 0) return problem(c, "passages", "it has no length (no terms)");
-  if (sg_grow_array(&c->psg, &c->psg_cap, c->npsg + 1, sizeof *c->psg)) return SEOGO_ENOMEM;
-  c->psg[c->npsg++] = (chk_passage){pid, p.doc_id, p.end, p.line_end, (uint16_t)p.length, 0};
-  c->counted.passages++;
-  c->counted.tokens += p.length;
-  c->max_pid = pid;
+  }
+  if ((int64_t)first <= c->group_last) {
+    c->npsg = at;
+    return problem(c, "passages", "the group overlaps the previous one (which ends at %" PRId64 ")",
+                   c->group_last);
+  }
+  c->group_last = (int64_t)last;
+  c->counted.passages += g.count;
+  c->max_pid = (uint32_t)last;
   return SEOGO_OK;
 }
 
@@ -197,8 +222,10 @@ static size_t passage_at_or_after(const checker *c, size_t from, uint32_t target
   if (hi > c->npsg) hi = c->npsg;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (c->psg[mid].pid < target) lo = mid + 1;
-    else hi = mid;
+    if (c->psg[mid].pid < target)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -255,16 +282,19 @@ static int doc_path(checker *c, uint32_t doc_id, const sg_doc *d) {
   return SEOGO_OK;
 }
 
-/* One passage of a document's range: it names the document, no other document holds it, and
- * it lies within the document's text. */
-static int doc_passage(checker *c, uint32_t doc_id, const sg_doc *d, chk_passage *p) {
+/* Passage i of a document's range: it names the document, no other document holds it, it is
+ * stored in the group the format puts it in, and it lies within the document's text. */
+static int doc_passage(checker *c, uint32_t doc_id, const sg_doc *d, uint32_t i, chk_passage *p) {
+  uint32_t group = d->first_pid + i / SG_PASSAGE_GROUP * SG_PASSAGE_GROUP;
   if (p->doc_id != doc_id)
-    return problem(c, "passages", "passage %u of the document names document %u",
-                   (unsigned)p->pid, (unsigned)p->doc_id);
+    return problem(c, "passages", "passage %u of the document names document %u", (unsigned)p->pid,
+                   (unsigned)p->doc_id);
   if (p->claimed)
-    return problem(c, "docs", "its passage %u belongs to another document too",
-                   (unsigned)p->pid);
+    return problem(c, "docs", "its passage %u belongs to another document too", (unsigned)p->pid);
   p->claimed = 1;
+  if (p->group != group)
+    return problem(c, "passages", "passage %u is stored in the group of %u, not of %u",
+                   (unsigned)p->pid, (unsigned)p->group, (unsigned)group);
   if (p->end > d->text_len)
     return problem(c, "passages", "passage %u ends at byte %u, after the text's end (%" PRIu64 ")",
                    (unsigned)p->pid, (unsigned)p->end, d->text_len);
@@ -282,8 +312,9 @@ static int doc_passages(checker *c, uint32_t doc_id, const sg_doc *d) {
   for (uint32_t i = 0; i < d->npassages; i++) {
     uint32_t pid = d->first_pid + i;
     chk_passage *p = (chk_passage *)find_passage(c, &at, pid);
-    if (p && (st = doc_passage(c, doc_id, d, p))) return st;
-    if (!p && !missing++ && (st = problem(c, "docs", "its passage %u does not exist", (unsigned)pid)))
+    if (p && (st = doc_passage(c, doc_id, d, i, p))) return st;
+    if (!p && !missing++ &&
+        (st = problem(c, "docs", "its passage %u does not exist", (unsigned)pid)))
       return st;
     if (!p && at >= c->npsg) break; /* a range past every passage: the rest are missing too */
   }
@@ -303,8 +334,7 @@ static int visit_doc(checker *c, const MDB_val *k, const MDB_val *v) {
   c->counted.documents++;
   c->counted.text_bytes += d.text_len;
   int st;
-  if ((st = doc_path(c, doc_id, &d)) || (st = doc_text(c, doc_id, &d)))
-    return st;
+  if ((st = doc_path(c, doc_id, &d)) || (st = doc_text(c, doc_id, &d))) return st;
   return doc_passages(c, doc_id, &d);
 }
 
@@ -318,8 +348,7 @@ static int visit_path(checker *c, const MDB_val *k, const MDB_val *v) {
     return problem(c, "paths", "it names document %u, which does not exist", (unsigned)id_key(v));
   if (rc || sg_doc_decode(dv.mv_data, dv.mv_size, &d, NULL)) return SEOGO_OK; /* seen in docs */
   if (d.path_len != k->mv_size || memcmp(d.path, k->mv_data, k->mv_size))
-    return problem(c, "paths", "it names document %u, whose path is another",
-                   (unsigned)id_key(v));
+    return problem(c, "paths", "it names document %u, whose path is another", (unsigned)id_key(v));
   return SEOGO_OK;
 }
 
@@ -345,17 +374,25 @@ static int missing_norm(checker *c, const chk_passage *p) {
   return problem(c, "norms", "passage %u has no length in the norms", (unsigned)p->pid);
 }
 
-/* Passage lengths of one norms record: each slot holds its passage's length, or 0. */
+/* Passage lengths of one norms record: each slot holds its passage's length (which the check
+ * keeps for the postings), or 0 when there is no such passage. */
 static int check_norms_record(checker *c, size_t *next, uint64_t base, const unsigned char *val) {
-  for (uint32_t i = 0; i < SG_NORMS_PER_KEY; i++) {
+  int st = SEOGO_OK, reported = 0; /* a record's first problem only: garbage has 256 */
+  for (uint32_t i = 0; i < SG_NORMS_PER_KEY && !st; i++) {
     uint64_t pid = base + i;
-    uint32_t want = 0, got = (uint32_t)val[2 * i] | (uint32_t)val[2 * i + 1] << 8;
-    if (*next < c->npsg && c->psg[*next].pid == pid) want = c->psg[(*next)++].length;
-    if (got != want)
-      return problem(c, "norms", "passage %" PRIu64 " has length %u here, %u in its record", pid,
-                     (unsigned)got, (unsigned)want);
+    uint32_t got = (uint32_t)val[2 * i] | (uint32_t)val[2 * i + 1] << 8;
+    int exists = *next < c->npsg && c->psg[*next].pid == pid;
+    if (exists) {
+      c->psg[(*next)++].length = (uint16_t)got;
+      c->counted.tokens += got;
+    }
+    if (exists && got == 0 && !reported++)
+      st = problem(c, "norms", "passage %" PRIu64 " has no length (no terms)", pid);
+    else if (!exists && got != 0 && !reported++)
+      st = problem(c, "norms", "passage %" PRIu64 " has length %u here, but no record", pid,
+                   (unsigned)got);
   }
-  return SEOGO_OK;
+  return st;
 }
 
 static int visit_norms(checker *c, const MDB_val *k, const MDB_val *v, size_t *next) {
@@ -393,7 +430,8 @@ static int walk_norms(checker *c, seogo_error *err) {
   return st;
 }
 
-/* ---- terms and postings -------------------------------------------------------------------------- */
+/* ---- terms and postings
+ * -------------------------------------------------------------------------- */
 
 /* What the postings blocks of one term add up to. */
 typedef struct term_sum {
@@ -402,8 +440,8 @@ typedef struct term_sum {
   uint64_t df, cf;
   uint32_t nblocks, last_pid;
   uint32_t max_tf, min_len; /* the largest tf and the shortest passage of the postings */
-  size_t at; /* passage search position */
-  int damaged; /* a block was bad: its counts are unknown */
+  size_t at;                /* passage search position */
+  int damaged;              /* a block was bad: its counts are unknown */
 } term_sum;
 
 /* Each posting names an existing passage long enough for its positions and no shorter than
@@ -455,13 +493,15 @@ static int check_term(checker *c, const term_sum *t, const MDB_val *rec) {
   key_bytes(c, "term", t->term, t->len, -1);
   sg_term_info info;
   seogo_error e;
-  if (sg_term_decode(rec->mv_data, rec->mv_size, &info, &e)) return problem(c, "terms", "%s", e.message);
+  if (sg_term_decode(rec->mv_data, rec->mv_size, &info, &e))
+    return problem(c, "terms", "%s", e.message);
   c->counted.terms++;
   c->counted.postings += info.df;
   if (t->damaged) return SEOGO_OK;
   if (info.df != t->df || info.cf != t->cf || info.nblocks != t->nblocks)
     return problem(c, "terms",
-                   "the record counts %" PRIu64 " passages, %" PRIu64 " occurrences and %u blocks; "
+                   "the record counts %" PRIu64 " passages, %" PRIu64
+                   " occurrences and %u blocks; "
                    "its postings hold %" PRIu64 ", %" PRIu64 " and %u",
                    info.df, info.cf, (unsigned)info.nblocks, t->df, t->cf, (unsigned)t->nblocks);
   /* bounds for block-max scoring: an understated one would drop hits silently */
@@ -544,8 +584,10 @@ static int walk_postings(checker *c, seogo_error *err) {
   for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !rc && !st;
        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
     st = visit_postings(c, &tw, &t, &k, &v);
-  if (!st && rc && rc != MDB_NOTFOUND) st = mdb_failure(c, rc, "postings", err);
-  else if (!st) st = finish_term(c, &tw, &t);
+  if (!st && rc && rc != MDB_NOTFOUND)
+    st = mdb_failure(c, rc, "postings", err);
+  else if (!st)
+    st = finish_term(c, &tw, &t);
   if (!st) st = terms_before(c, &tw, NULL, 0);
   if (!st && tw.rc && tw.rc != MDB_NOTFOUND) st = mdb_failure(c, tw.rc, "terms", err);
   mdb_cursor_close(tw.terms);
@@ -554,7 +596,8 @@ static int walk_postings(checker *c, seogo_error *err) {
   return st == SEOGO_NOTFOUND ? SEOGO_OK : st;
 }
 
-/* ---- stats ------------------------------------------------------------------------------------ */
+/* ---- stats ------------------------------------------------------------------------------------
+ */
 
 static int check_count(checker *c, const char *what, uint64_t stored, uint64_t counted) {
   if (stored == counted) return SEOGO_OK;
@@ -577,7 +620,8 @@ static int check_stats(checker *c) {
   return SEOGO_OK;
 }
 
-/* ---- the whole check ------------------------------------------------------------------------------ */
+/* ---- the whole check
+ * ------------------------------------------------------------------------------ */
 
 static int read_stats(checker *c) {
   seogo_error e;
@@ -604,8 +648,8 @@ static int check_pages(checker *c, seogo_error *err) {
 /* Runs the walks in order; a nonzero status ends the check (a stop, or an error in err). */
 static int run_checks(checker *c, seogo_error *err) {
   int st;
-  if ((st = check_pages(c, err)) || (st = read_stats(c)) || (st = walk(c, c->s->passages, "passages", visit_passage, err)) ||
-      (st = map_passages(c)) ||
+  if ((st = check_pages(c, err)) || (st = read_stats(c)) ||
+      (st = walk(c, c->s->passages, "passages", visit_passage, err)) || (st = map_passages(c)) ||
       (st = walk(c, c->s->docs, "docs", visit_doc, err)) ||
       (st = walk(c, c->s->paths, "paths", visit_path, err)) ||
       (st = walk(c, c->s->text, "text", visit_text, err)) || (st = unclaimed_passages(c)) ||
@@ -632,16 +676,17 @@ static int check(seogo_index *index, int pages_only,
                  int (*fn)(void *ctx, const seogo_problem *problem), void *ctx,
                  seogo_index_stats *out, seogo_error *err) {
   if (!index || !index->store) return sg_fail(err, SEOGO_EINVAL, "index handle is NULL");
-  checker c = {.s = index->store, .fn = fn, .ctx = ctx};
+  checker c = {.s = index->store, .fn = fn, .ctx = ctx, .group_last = -1};
   sg_block_init(&c.block);
   int rc = sg_store_read_begin(c.s, &c.txn, err);
   if (rc) return rc;
   rc = pages_only ? check_pages(&c, err) : run_checks(&c, err);
   if (rc == SEOGO_ENOMEM) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory checking the index");
   if ((!rc || rc == SEOGO_ECORRUPT) && c.problems) {
-    rc = sg_fail(err, SEOGO_ECORRUPT, "index at %s is damaged: %" PRIu64 " problem%s%s, the first in %s",
-                 c.s->dir, c.problems, c.problems == 1 ? "" : "s", c.stopped ? " before the check stopped" : "",
-                 c.first.message);
+    rc = sg_fail(err, SEOGO_ECORRUPT,
+                 "index at %s is damaged: %" PRIu64 " problem%s%s, the first in %s", c.s->dir,
+                 c.problems, c.problems == 1 ? "" : "s",
+                 c.stopped ? " before the check stopped" : "", c.first.message);
   } else if (!rc && out) {
     fill_out(&c, out);
   }
@@ -652,8 +697,8 @@ static int check(seogo_index *index, int pages_only,
   return rc;
 }
 
-int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem),
-                void *ctx, seogo_index_stats *out, seogo_error *err) {
+int seogo_check(seogo_index *index, int (*fn)(void *ctx, const seogo_problem *problem), void *ctx,
+                seogo_index_stats *out, seogo_error *err) {
   return check(index, 0, fn, ctx, out, err);
 }
 

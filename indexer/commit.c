@@ -313,7 +313,7 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
     uint32_t pid = r->first_pid + i, old = 0;
     rc = norms_set(w, txn, &nc, pid, 0, &old, err);
     stats->tokens -= old <= stats->tokens ? old : stats->tokens;
-    if (!rc) rc = del_id(w, txn, w->store->passages, pid, err);
+    if (!rc && i % SG_PASSAGE_GROUP == 0) rc = del_id(w, txn, w->store->passages, pid, err);
   }
   if (!rc) rc = norms_flush(w, txn, &nc, err);
   size_t plen;
@@ -340,15 +340,18 @@ static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, n
   int rc = put(w, txn, w->store->docs, id, 4, w->val.data, w->val.len, MDB_APPEND, err);
   if (!rc) rc = put(w, txn, w->store->paths, rec.path, rec.path_len, id, 4, 0, err);
   if (!rc) rc = put(w, txn, w->store->text, id, 4, (void *)d->text, d->rec.text_len, MDB_APPEND, err);
-  for (uint32_t i = 0; !rc && i < d->rec.npassages; i++) {
-    const sg_passage *p = &d->passages[i];
+  for (uint32_t i = 0; !rc && i < d->rec.npassages; i += SG_PASSAGE_GROUP) {
+    uint32_t n = d->rec.npassages - i;
+    if (n > SG_PASSAGE_GROUP) n = SG_PASSAGE_GROUP;
     unsigned char pk[4];
     sg_put_be32(pk, d->rec.first_pid + i);
     sg_buf_clear(&w->val);
-    if (sg_passage_encode(&w->val, p)) return oom(err);
+    if (sg_passage_group_encode(&w->val, d->passages + i, n)) return oom(err);
     rc = ordered_put(w, passages, pk, 4, w->val.data, w->val.len, err);
-    if (!rc) rc = norms_set(w, txn, nc, d->rec.first_pid + i, p->length, NULL, err);
-    stats->tokens += p->length;
+  }
+  for (uint32_t i = 0; !rc && i < d->rec.npassages; i++) {
+    rc = norms_set(w, txn, nc, d->rec.first_pid + i, d->passages[i].length, NULL, err);
+    stats->tokens += d->passages[i].length;
   }
   stats->documents++;
   stats->passages += d->rec.npassages;

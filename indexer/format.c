@@ -134,33 +134,82 @@ int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err) {
   return reader_finish(&r, "document", err);
 }
 
-/* ---- passage ------------------------------------------------------------------------------ */
+/* ---- passage groups ------------------------------------------------------------------------- */
 
-int sg_passage_encode(sg_buf *b, const sg_passage *p) {
-  if (p->end < p->start || p->line_end < p->line_start) return -1;
-  const uint64_t fields[] = {p->doc_id,     p->start,
-                             p->end - p->start, p->line_start,
-                             p->line_end - p->line_start, p->length};
-  for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-    if (sg_buf_put_varint(b, fields[i])) return -1;
+/* Each passage is coded against the one before it: passages follow one another through the
+ * text, so the gaps and sizes take a byte or two where absolute offsets would take three or
+ * four. The gaps are signed (zigzag) because nothing forbids a passage to start before the
+ * previous one ends. */
+static int put_passage(sg_buf *b, const sg_passage *p, uint32_t prev_end, uint32_t prev_line) {
+  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0) return -1;
+  if (sg_buf_put_varint(b, zigzag_encode((int64_t)p->start - prev_end)) ||
+      sg_buf_put_varint(b, p->end - p->start) ||
+      sg_buf_put_varint(b, zigzag_encode((int64_t)p->line_start - prev_line)) ||
+      sg_buf_put_varint(b, p->line_end - p->line_start))
+    return -1;
   return 0;
 }
 
-int sg_passage_decode(const void *data, size_t len, sg_passage *p, seogo_error *err) {
+int sg_passage_group_encode(sg_buf *b, const sg_passage *p, uint32_t n) {
+  if (n == 0 || n > SG_PASSAGE_GROUP || p[0].doc_id == 0 || sg_buf_put_varint(b, p[0].doc_id))
+    return -1;
+  for (uint32_t i = 0; i < n; i++) {
+    if (p[i].doc_id != p[0].doc_id ||
+        put_passage(b, &p[i], i ? p[i - 1].end : 0, i ? p[i - 1].line_end : 0))
+      return -1;
+  }
+  return 0;
+}
+
+static int bad_group(seogo_error *err) {
+  return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: bad passage record");
+}
+
+int sg_passage_group_open(sg_passage_group *g, const void *data, size_t len, seogo_error *err) {
   reader r;
   reader_init(&r, data, len);
-  p->doc_id = read_u32(&r);
-  p->start = read_u32(&r);
-  uint32_t bytes = read_u32(&r);
-  p->line_start = read_u32(&r);
-  uint32_t lines = read_u32(&r);
-  p->length = read_u32(&r);
-  p->end = p->start + bytes;
-  p->line_end = p->line_start + lines;
-  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0 ||
-      p->length > SG_MAX_POSITIONS || p->doc_id == 0)
-    r.bad = 1;
-  return reader_finish(&r, "passage", err);
+  memset(g, 0, sizeof *g);
+  g->doc_id = read_u32(&r);
+  if (r.bad || g->doc_id == 0 || r.p == r.end) return bad_group(err);
+  g->p = r.p;
+  g->end = r.end;
+  return SEOGO_OK;
+}
+
+/* base + a zigzag gap, or -1 when the sum leaves 0 .. 2^32 - 1 */
+static int64_t add_gap(uint32_t base, uint64_t zz) {
+  int64_t v = (int64_t)base + zigzag_decode(zz);
+  return v < 0 || v > (int64_t)UINT32_MAX ? -1 : v;
+}
+
+int sg_passage_group_next(sg_passage_group *g, sg_passage *p, seogo_error *err) {
+  if (g->p == g->end) return SEOGO_NOTFOUND;
+  reader r = {g->p, g->end, 0};
+  uint64_t start_gap = read_varint(&r), bytes = read_varint(&r);
+  uint64_t line_gap = read_varint(&r), lines = read_varint(&r);
+  int64_t start = add_gap(g->prev_end, start_gap), line = add_gap(g->prev_line, line_gap);
+  if (r.bad || g->count == SG_PASSAGE_GROUP || start < 0 || line < 1 ||
+      bytes > UINT32_MAX - (uint64_t)start || lines > UINT32_MAX - (uint64_t)line)
+    return bad_group(err);
+  *p = (sg_passage){g->doc_id,
+                    (uint32_t)start,
+                    (uint32_t)(start + (int64_t)bytes),
+                    (uint32_t)line,
+                    (uint32_t)(line + (int64_t)lines),
+                    0};
+  g->p = r.p;
+  g->count++;
+  g->prev_end = p->end;
+  g->prev_line = p->line_end;
+  return SEOGO_OK;
+}
+
+int sg_passage_group_get(const void *data, size_t len, uint32_t index, sg_passage *p,
+                         seogo_error *err) {
+  sg_passage_group g;
+  int rc = sg_passage_group_open(&g, data, len, err);
+  for (uint32_t i = 0; !rc && i <= index; i++) rc = sg_passage_group_next(&g, p, err);
+  return rc;
 }
 
 /* ---- term --------------------------------------------------------------------------------- */
@@ -213,7 +262,9 @@ int sg_postings_key_parse(const void *key, size_t len, size_t *term_len, uint32_
 
 /* ---- postings blocks --------------------------------------------------------------------- */
 
-void sg_block_init(sg_block *b) { memset(b, 0, sizeof *b); }
+void sg_block_init(sg_block *b) {
+  memset(b, 0, sizeof *b);
+}
 
 void sg_block_free(sg_block *b) {
   free(b->pids);
@@ -253,7 +304,9 @@ static int block_corrupt(seogo_error *err, const char *why) {
 
 /* ---- bit packing: at most SG_BLOCK_MAX values at the smallest width holding them all ---- */
 
-static unsigned bit_width(uint32_t v) { return v ? 32u - (unsigned)__builtin_clz(v) : 0; }
+static unsigned bit_width(uint32_t v) {
+  return v ? 32u - (unsigned)__builtin_clz(v) : 0;
+}
 
 /* The width to pack n values at: the smallest total of the low bits and the exceptions (the
  * values that do not fit, patched afterwards: an index byte and a varint of their high bits),
@@ -397,7 +450,8 @@ int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *coun
 }
 
 static int decode_pids(reader *r, uint32_t key_pid, sg_block *out, seogo_error *err) {
-  if (unpack(r, out->pids, out->count)) return block_corrupt(err, "is truncated in its passage ids");
+  if (unpack(r, out->pids, out->count))
+    return block_corrupt(err, "is truncated in its passage ids");
   uint64_t pid = (uint64_t)key_pid + out->pids[0];
   out->pids[0] = (uint32_t)pid;
   for (uint32_t i = 1; i < out->count && pid <= UINT32_MAX; i++) {

@@ -29,7 +29,8 @@
  *   "text"      key: be32 doc_id                 value: the document's text as UTF-8 (after
  *                                                  encoding conversion; offsets and lines in
  *                                                  passages refer to these bytes)
- *   "passages"  key: be32 passage_id             value: passage record
+ *   "passages"  key: be32 first_pid              value: group record: the passages
+ *                                                  first_pid .. first_pid+n-1 (1 <= n <= 64)
  *   "norms"     key: be32 (passage_id >> 8)      value: 256 x u16 little-endian: the length
  *                                                  (in positions) of passages block*256+i;
  *                                                  0 = no such passage (removed or never used)
@@ -48,10 +49,19 @@
  *               first_pid:varint npassages:varint nlines:varint encoding:str
  *               pdf_like:1 byte short_line:varint text_len:varint invalid:varint
  *               (a document's passages are first_pid .. first_pid+npassages-1, contiguous)
- *   passage  := doc_id:varint start:varint bytes:varint line_start:varint lines:varint
- *               length:varint
- *               (byte range [start, start+bytes) in the document text; 1-based inclusive
- *               lines line_start .. line_start+lines; neither sum may pass 2^32 - 1)
+ *   group    := doc_id:varint passage{1..SG_PASSAGE_GROUP}
+ *               A document's passages are cut into groups of SG_PASSAGE_GROUP from its
+ *               first_pid (the last group may be shorter): group keys are first_pid,
+ *               first_pid + SG_PASSAGE_GROUP, ...; a group never holds two documents. A
+ *               passage is found at the greatest key <= its pid. The value ends exactly after
+ *               its last passage.
+ *   passage  := start_gap:varint(zigzag) bytes:varint line_gap:varint(zigzag) lines:varint
+ *               start = previous passage's end + start_gap (the group's first: 0 + start_gap),
+ *               end = start + bytes: byte range [start, end) in the document text;
+ *               line_start = previous passage's line_end + line_gap (the first: 0 + line_gap),
+ *               line_end = line_start + lines: 1-based inclusive lines; every value lies in
+ *               0 .. 2^32 - 1 and line_start >= 1. A passage's length (in positions) is not
+ *               here: "norms" holds it.
  *   term     := df:varint cf:varint nblocks:varint max_tf:varint min_len:varint
  *               (df = passages containing the term, cf = occurrences; max_tf >= every tf of
  *               the term (exact when written, an upper bound after removals); min_len <= the
@@ -104,11 +114,13 @@
 
 #include "base.h"
 
-#define SG_FORMAT_VERSION 2
+#define SG_FORMAT_VERSION 3
 #define SG_MAGIC "SEOGO-INDEX\n"
 #define SG_MAGIC_LEN 12
 #define SG_BLOCK_MAX 128          /* passages per postings block */
 #define SG_NORMS_PER_KEY 256      /* passage lengths per "norms" value */
+#define SG_PASSAGE_GROUP 64       /* passages per "passages" value: one LMDB node for many
+                                     passages, small enough that a lookup decodes little */
 #define SG_MAX_POSITIONS 65535    /* positions per passage (u16 norms) */
 #define SG_MAX_DBS 8
 
@@ -137,8 +149,16 @@ typedef struct sg_passage {
   uint32_t doc_id;
   uint32_t start, end;
   uint32_t line_start, line_end;
-  uint32_t length;
+  uint32_t length; /* the writer's copy for "norms"; not in the passage record: decoders set 0 */
 } sg_passage;
+
+/* A decoder over one passage group (the value of a "passages" record). */
+typedef struct sg_passage_group {
+  const unsigned char *p, *end;
+  uint32_t doc_id;
+  uint32_t count;              /* passages read so far */
+  uint32_t prev_end, prev_line; /* of the last passage read: the next one's bases */
+} sg_passage_group;
 
 typedef struct sg_term_info {
   uint64_t df, cf;
@@ -153,8 +173,15 @@ int sg_stats_encode(sg_buf *b, const sg_stats *s);
 int sg_stats_decode(const void *data, size_t len, sg_stats *s, seogo_error *err);
 int sg_doc_encode(sg_buf *b, const sg_doc *d);
 int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err);
-int sg_passage_encode(sg_buf *b, const sg_passage *p);
-int sg_passage_decode(const void *data, size_t len, sg_passage *p, seogo_error *err);
+/* Encodes the group of passages p[0 .. n), 1 <= n <= SG_PASSAGE_GROUP, all of one document. */
+int sg_passage_group_encode(sg_buf *b, const sg_passage *p, uint32_t n);
+/* Reads the group's document id; the passages follow through sg_passage_group_next. */
+int sg_passage_group_open(sg_passage_group *g, const void *data, size_t len, seogo_error *err);
+/* The group's next passage: SEOGO_OK, SEOGO_NOTFOUND after the last, or SEOGO_ECORRUPT. */
+int sg_passage_group_next(sg_passage_group *g, sg_passage *p, seogo_error *err);
+/* Passage `index` (from 0) of a group: SEOGO_NOTFOUND when the group holds fewer. */
+int sg_passage_group_get(const void *data, size_t len, uint32_t index, sg_passage *p,
+                         seogo_error *err);
 int sg_term_encode(sg_buf *b, const sg_term_info *t);
 int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *err);
 
@@ -316,6 +343,10 @@ int sg_store_write_error(sg_store *s, int rc, seogo_error *err);
 /* Reads and writes the stats record in txn. */
 int sg_store_get_stats(sg_store *s, MDB_txn *txn, sg_stats *out, seogo_error *err);
 int sg_store_put_stats(sg_store *s, MDB_txn *txn, const sg_stats *in, seogo_error *err);
+
+/* Reads passage pid from its group in "passages"; SEOGO_NOTFOUND when no group holds it. */
+int sg_store_get_passage(sg_store *s, MDB_txn *txn, uint32_t pid, sg_passage *out,
+                         seogo_error *err);
 
 /* Reads a passage length from "norms"; 0 when the passage does not exist. */
 int sg_store_get_norm(sg_store *s, MDB_txn *txn, uint32_t pid, uint32_t *length,

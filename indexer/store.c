@@ -707,6 +707,30 @@ int sg_store_put_stats(sg_store *s, MDB_txn *txn, const sg_stats *in, seogo_erro
   return rc ? sg_store_mdb_error(rc, s->dir, err) : SEOGO_OK;
 }
 
+/* The group holding pid is the one with the greatest key <= pid. */
+int sg_store_get_passage(sg_store *s, MDB_txn *txn, uint32_t pid, sg_passage *out,
+                         seogo_error *err) {
+  MDB_cursor *cur;
+  int rc = mdb_cursor_open(txn, s->passages, &cur);
+  if (rc) return sg_store_mdb_error(rc, "passages", err);
+  unsigned char k[4];
+  sg_put_be32(k, pid);
+  MDB_val key = {4, k}, v;
+  rc = mdb_cursor_get(cur, &key, &v, MDB_SET_RANGE);
+  if (rc == 0 && (key.mv_size != 4 || sg_get_be32(key.mv_data) != pid))
+    rc = mdb_cursor_get(cur, &key, &v, MDB_PREV);
+  else if (rc == MDB_NOTFOUND)
+    rc = mdb_cursor_get(cur, &key, &v, MDB_LAST);
+  mdb_cursor_close(cur);
+  if (rc == MDB_NOTFOUND) return SEOGO_NOTFOUND;
+  if (rc) return sg_store_mdb_error(rc, "passages", err);
+  if (key.mv_size != 4)
+    return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: a passages key is not 4 bytes");
+  uint32_t first = sg_get_be32(key.mv_data);
+  if (first > pid) return SEOGO_NOTFOUND;
+  return sg_passage_group_get(v.mv_data, v.mv_size, pid - first, out, err);
+}
+
 int sg_store_get_norm(sg_store *s, MDB_txn *txn, uint32_t pid, uint32_t *length,
                       seogo_error *err) {
   unsigned char k[4];

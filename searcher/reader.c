@@ -73,10 +73,8 @@ int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
 }
 
 int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
-  MDB_val v;
-  int rc = get_by_id(r, r->store->passages, pid, &v, "passages", err);
+  int rc = sg_store_get_passage(r->store, r->txn, pid, out, err);
   if (rc) return rc;
-  if ((rc = sg_passage_decode(v.mv_data, v.mv_size, out, err))) return rc;
   if (out->start > out->end || out->line_start > out->line_end || out->line_start == 0)
     return corrupt(err, "a passage record has an inverted range");
   return SEOGO_OK;

@@ -62,16 +62,20 @@ fresh cur; rm -rf "cur/$good_gen"
 refused "the generation directory deleted" 'damaged.*missing' search cur 반도체
 
 # ---- 3. Another format or analyzer version, another magic ------------------------------------
-# format 1 is the format before bit-packed postings; 3 one from the future
-fresh ver; ./poke "$gen" put meta str:format be32:3
-refused "format version 3: search" 'format version 3.*this is version 2.*--rebuild' \
+# format 1 is the format before bit-packed postings, 2 the one before passage groups; 4 one
+# from the future
+fresh ver; ./poke "$gen" put meta str:format be32:4
+refused "format version 4: search" 'format version 4.*this is version 3.*--rebuild' \
   search ver 반도체
 fresh ver; ./poke "$gen" put meta str:format be32:1
-refused "format version 1: search" 'format version 1.*this is version 2.*--rebuild' \
+refused "format version 1: search" 'format version 1.*this is version 3.*--rebuild' \
   search ver 반도체
-refused "format version 1: --stats" 'format version 1' "$index_bin" -d ver --stats
-refused "format version 1: indexing leaves it alone" 'format version 1' "$index_bin" -d ver corpus
-[ "$(./poke "$gen" get meta str:format)" = 00000001 ] && ok "  the old index is untouched" ||
+fresh ver; ./poke "$gen" put meta str:format be32:2
+refused "format version 2: search" 'format version 2.*this is version 3.*--rebuild' \
+  search ver 반도체
+refused "format version 2: --stats" 'format version 2' "$index_bin" -d ver --stats
+refused "format version 2: indexing leaves it alone" 'format version 2' "$index_bin" -d ver corpus
+[ "$(./poke "$gen" get meta str:format)" = 00000002 ] && ok "  the old index is untouched" ||
   fail "  the old index is untouched"
 expect "--rebuild replaces an index of another format" 0 "" "$index_bin" -q -d ver --rebuild corpus
 expect "  and the rebuilt index answers" 0 "" search ver 소버린 AI

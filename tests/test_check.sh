@@ -122,15 +122,20 @@ fresh rec; sv=$(value meta str:stats); docs=$(varint_get "$sv" 2)
 ./poke "$gen" put meta str:stats "hex:$(varint_set "$sv" 2 $((docs + 1)))"
 damaged "a stats record counting a document too many" "meta, stats: it counts $((docs + 1)) documents; the tables hold $docs"
 fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:0300${nv:4}"
-damaged "a length for passage 0, which never exists" 'norms, passages 0-255: passage 0 has length 3 here, 0'
+damaged "a length for passage 0, which never exists" 'norms, passages 0-255: passage 0 has length 3 here, but no record'
+fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:${nv:0:4}0000${nv:8}"
+damaged "no length for passage 1" 'norms, passages 0-255: passage 1 has no length'
 fresh rec; ./poke "$gen" put text be32:1 str:short
 damaged "a stored text of the wrong size" 'text, doc 1: the stored text has 5 bytes'
 fresh rec; ./poke "$gen" put text be32:99 str:stray
 damaged "text of a document that does not exist" 'text, doc 99: '
-fresh rec; ./poke "$gen" del passages be32:3
-damaged "a document's passage deleted" 'docs, doc 1: its passage 3 does not exist'
-grep -qE '^  postings, .*passage 3 does not exist' out && ok "  and the postings naming it too" ||
+fresh rec; ./poke "$gen" del passages be32:1
+damaged "a document's passages deleted" 'docs, doc 1: its passage 1 does not exist'
+grep -qE '^  postings, .*passage [0-9]+ does not exist' out && ok "  and the postings naming them too" ||
   { fail "  and the postings naming it too"; show out; }
+fresh rec; ./poke "$gen" put passages be32:2 "hex:$(value passages be32:1)"
+damaged "a passage group overlapping the one before" \
+  'passages, passages 2-[0-9]+: the group overlaps the previous one \(which ends at [0-9]+\)'
 fresh rec; ./poke "$gen" del terms "$bando"
 damaged "a term record deleted" 'terms, term 반도: the term has postings but no record'
 fresh rec; ./poke "$gen" put terms "$(hex zzzzunused)" hex:010101

@@ -47,25 +47,65 @@ static void test_doc_round_trip(void) {
   sg_buf_free(&b);
 }
 
+/* Passages of a report: each follows the one before (one on the same line as the previous
+ * one's end), as the writer stores them in a group. */
 static void test_passage_and_term(void) {
-  sg_passage p = {.doc_id = 3, .start = 100, .end = 420, .line_start = 7, .line_end = 9,
-                  .length = 61};
+  sg_passage p[3] = {{3, 100, 420, 7, 9, 61}, {3, 421, 900, 9, 12, 80}, {3, 905, 1000, 14, 14, 9}};
   sg_buf b = {0};
-  CHECK(sg_passage_encode(&b, &p) == 0);
+  CHECK(sg_passage_group_encode(&b, p, 3) == 0);
+  CHECK_MSG(b.len <= 1 + 3 * 5, "three passages take %zu bytes", b.len);
   sg_passage q;
-  CHECK_EQ_INT(sg_passage_decode(b.data, b.len, &q, NULL), SEOGO_OK);
-  CHECK(memcmp(&p, &q, sizeof p) == 0);
-  sg_buf_clear(&b);
-  p.start = 500; /* start after end: the format cannot hold it */
-  CHECK(sg_passage_encode(&b, &p) == -1);
-  /* a byte range or line span running past 2^32 - 1 */
-  const uint64_t past_end[2][6] = {{1, 4000000000u, 400000000u, 1, 1, 3},
-                                   {1, 0, 10, 4000000000u, 400000000u, 3}};
-  for (int i = 0; i < 2; i++) {
-    sg_buf_clear(&b);
-    for (int f = 0; f < 6; f++) sg_buf_put_varint(&b, past_end[i][f]);
-    CHECK_EQ_INT(sg_passage_decode(b.data, b.len, &q, NULL), SEOGO_ECORRUPT);
+  sg_passage_group g;
+  CHECK_EQ_INT(sg_passage_group_open(&g, b.data, b.len, NULL), SEOGO_OK);
+  for (int i = 0; i < 3; i++) {
+    CHECK_EQ_INT(sg_passage_group_next(&g, &q, NULL), SEOGO_OK);
+    CHECK(q.doc_id == 3 && q.start == p[i].start && q.end == p[i].end &&
+          q.line_start == p[i].line_start && q.line_end == p[i].line_end);
+    CHECK_EQ_INT(q.length, 0); /* lengths live in "norms" */
   }
+  CHECK_EQ_INT(sg_passage_group_next(&g, &q, NULL), SEOGO_NOTFOUND);
+  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 1, &q, NULL), SEOGO_OK);
+  CHECK(q.start == 421 && q.end == 900 && q.line_start == 9 && q.line_end == 12);
+  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 3, &q, NULL), SEOGO_NOTFOUND);
+  /* every cut of the group short of a passage's end is refused or ends before that passage */
+  for (size_t n = 0; n < b.len; n++) {
+    int rc = SEOGO_OK, read = 0;
+    if ((rc = sg_passage_group_open(&g, b.data, n, NULL)) == SEOGO_OK)
+      while ((rc = sg_passage_group_next(&g, &q, NULL)) == SEOGO_OK) read++;
+    CHECK_MSG(rc == SEOGO_ECORRUPT || read < 3, "a group cut to %zu bytes", n);
+  }
+  /* a passage that overlaps the previous one still round-trips (the gaps are signed) */
+  p[1].start = 300;
+  sg_buf_clear(&b);
+  CHECK(sg_passage_group_encode(&b, p, 2) == 0);
+  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 1, &q, NULL), SEOGO_OK);
+  CHECK(q.start == 300 && q.end == 900);
+  sg_buf_clear(&b);
+  p[0].start = 500; /* start after end: the format cannot hold it */
+  CHECK(sg_passage_group_encode(&b, p, 1) == -1);
+  p[0].start = 100;
+  p[1].doc_id = 4; /* a group holds one document */
+  sg_buf_clear(&b);
+  CHECK(sg_passage_group_encode(&b, p, 2) == -1);
+  /* a byte range or line span running past 2^32 - 1, or before 0, or a line 0 */
+  const uint64_t bad[4][5] = {{1, 8000000000u, 400000000u, 2, 1},
+                              {1, 0, 10, 8000000000u, 400000000u},
+                              {1, 1, 10, 2, 1},
+                              {1, 0, 10, 0, 1}};
+  for (int i = 0; i < 4; i++) {
+    sg_buf_clear(&b);
+    for (int f = 0; f < 5; f++) sg_buf_put_varint(&b, bad[i][f]);
+    CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 0, &q, NULL), SEOGO_ECORRUPT);
+  }
+  /* a group of more passages than SG_PASSAGE_GROUP */
+  sg_buf_clear(&b);
+  sg_buf_put_varint(&b, 1);
+  for (int i = 0; i <= SG_PASSAGE_GROUP; i++) sg_buf_append(&b, "\0\1\2\0", 4);
+  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, SG_PASSAGE_GROUP - 1, &q, NULL), SEOGO_OK);
+  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, SG_PASSAGE_GROUP, &q, NULL), SEOGO_ECORRUPT);
+  /* no document, or no passage */
+  CHECK_EQ_INT(sg_passage_group_open(&g, "\0\0\0\0\0", 5, NULL), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(sg_passage_group_open(&g, "\3", 1, NULL), SEOGO_ECORRUPT);
 
   sg_term_info t = {.df = 10, .cf = 25, .nblocks = 1, .max_tf = 7, .min_len = 12}, u;
   sg_buf_clear(&b);

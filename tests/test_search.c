@@ -663,15 +663,27 @@ static void test_corrupt_postings_are_an_error(void) {
   uint32_t pid = r && seogo_results_count(r) ? (uint32_t)seogo_results_hit(r, 0)->passage_id : 1;
   seogo_results_free(r);
   /* a passage record pointing past its document's text: the snippet is refused, not read */
-  sg_passage p = {.doc_id = 1, .start = 10, .end = 1000000000, .line_start = 1, .line_end = 2,
-                  .length = 5};
-  sg_buf val = {0};
+  CHECK_EQ_INT(sg_store_write_begin(st, &txn, NULL), SEOGO_OK);
   unsigned char pkey[4];
   sg_put_be32(pkey, pid);
-  CHECK(sg_passage_encode(&val, &p) == 0);
-  CHECK_EQ_INT(sg_store_write_begin(st, &txn, NULL), SEOGO_OK);
-  MDB_val pk = {4, pkey}, pv = {val.len, val.data};
-  CHECK_EQ_INT(mdb_put(txn, st->passages, &pk, &pv, 0), 0);
+  MDB_val pk = {4, pkey}, pv;
+  mdb_cursor_open(txn, st->passages, &cur);
+  int rc = mdb_cursor_get(cur, &pk, &pv, MDB_SET_RANGE);
+  if (rc == MDB_NOTFOUND) rc = mdb_cursor_get(cur, &pk, &pv, MDB_LAST);
+  else if (sg_get_be32(pk.mv_data) > pid) rc = mdb_cursor_get(cur, &pk, &pv, MDB_PREV);
+  CHECK_EQ_INT(rc, 0);
+  sg_passage group[SG_PASSAGE_GROUP];
+  sg_passage_group pg;
+  uint32_t n = 0, at = pid - sg_get_be32(pk.mv_data);
+  CHECK_EQ_INT(sg_passage_group_open(&pg, pv.mv_data, pv.mv_size, NULL), SEOGO_OK);
+  while (n < SG_PASSAGE_GROUP && sg_passage_group_next(&pg, &group[n], NULL) == SEOGO_OK) n++;
+  CHECK(at < n);
+  group[at].end = 1000000000;
+  sg_buf val = {0};
+  CHECK(sg_passage_group_encode(&val, group, n) == 0);
+  pv = (MDB_val){val.len, val.data};
+  CHECK_EQ_INT(mdb_cursor_put(cur, &pk, &pv, MDB_CURRENT), 0);
+  mdb_cursor_close(cur);
   CHECK_EQ_INT(sg_store_commit(st, txn, NULL), SEOGO_OK);
   sg_buf_free(&val);
   CHECK_EQ_INT(seogo_search(ix, "소버린", strlen("소버린"), NULL, &r, &err), SEOGO_ECORRUPT);
