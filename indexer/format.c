@@ -271,6 +271,7 @@ void sg_block_free(sg_block *b) {
   free(b->tfs);
   free(b->pos_start);
   free(b->positions);
+  free(b->run_at);
   sg_block_init(b);
 }
 
@@ -541,6 +542,10 @@ int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_bloc
   }
   out->pos_data = r.p;
   out->pos_len = (size_t)(r.end - r.p);
+  out->starts_ready = 0;
+  out->runs_read = 0;
+  out->pos_one = out->count;
+  out->alone = 0;
   return SEOGO_OK;
 }
 
@@ -554,6 +559,112 @@ int sg_block_decode_positions(sg_block *b, seogo_error *err) {
   int rc = decode_positions(&r, b, err);
   if (rc) return rc;
   b->pos_ready = 1;
+  return SEOGO_OK;
+}
+
+/* Checks position run k's head and exceptions, which sets where run k+1 starts; the run holds
+ * the stream's values [k * SG_BLOCK_MAX, +n). */
+static int read_run(sg_block *b, uint32_t k, uint32_t n) {
+  reader r;
+  reader_init(&r, b->pos_data + b->run_at[k], b->pos_len - b->run_at[k]);
+  const unsigned char *wp = read_bytes(&r, 1);
+  if (!wp || (*wp & ~(SG_PACK_EXCEPTIONS | 63)) || (*wp & 63) > 32) return -1;
+  unsigned w = *wp & 63;
+  if ((*wp & SG_PACK_EXCEPTIONS) && w == 32) return -1;
+  if (!read_bytes(&r, ((size_t)n * w + 7) / 8)) return -1;
+  if (*wp & SG_PACK_EXCEPTIONS) {
+    uint32_t scratch[SG_BLOCK_MAX] = {0};
+    if (patch(&r, scratch, n, w)) return -1;
+  }
+  b->run_at[k + 1] = (uint32_t)(r.p - b->pos_data);
+  return 0;
+}
+
+/* Makes runs 0 .. k readable (their offsets known, their heads and exceptions checked); once
+ * the last run is read, the value must end there. */
+static int reach_run(sg_block *b, uint32_t k, uint32_t total, seogo_error *err) {
+  if (b->runs_read > k) return SEOGO_OK;
+  uint32_t nruns = (total + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX;
+  if (b->run_cap < (size_t)nruns + 1) {
+    uint32_t *at = realloc(b->run_at, ((size_t)nruns + 1) * sizeof *at);
+    if (!at) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+    b->run_at = at;
+    b->run_cap = (size_t)nruns + 1;
+  }
+  if (b->runs_read == 0) b->run_at[0] = 0;
+  for (; b->runs_read <= k; b->runs_read++) {
+    uint32_t off = b->runs_read * SG_BLOCK_MAX;
+    uint32_t n = total - off < SG_BLOCK_MAX ? total - off : SG_BLOCK_MAX;
+    if (read_run(b, b->runs_read, n)) return block_corrupt(err, "is truncated in positions");
+  }
+  if (b->runs_read == nruns && b->run_at[nruns] != b->pos_len)
+    return block_corrupt(err, "has trailing bytes");
+  return SEOGO_OK;
+}
+
+/* Values [lo, hi) of run k (of n values, checked by read_run) into out, exceptions applied. */
+static void run_values(const sg_block *b, uint32_t k, uint32_t n, uint32_t lo, uint32_t hi,
+                       uint32_t *out) {
+  const unsigned char *p = b->pos_data + b->run_at[k], *end = b->pos_data + b->run_at[k + 1];
+  unsigned w = *p & 63;
+  const unsigned char *src = p + 1, *exc = src + ((size_t)n * w + 7) / 8;
+  uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
+  for (uint32_t j = lo; j < hi; j++) {
+    size_t bit = (size_t)j * w;
+    const unsigned char *at = src + (bit >> 3);
+    uint64_t x = 0;
+    if (end - at >= 8) {
+      x = load_le64(at);
+    } else { /* the run's last bytes: no load past them */
+      for (ptrdiff_t i = 0; i < end - at; i++) x |= (uint64_t)at[i] << (8 * i);
+    }
+    out[j - lo] = w ? (uint32_t)((x >> (bit & 7)) & mask) : 0;
+  }
+  if (!(*p & SG_PACK_EXCEPTIONS)) return;
+  reader r;
+  reader_init(&r, exc, (size_t)(end - exc));
+  unsigned nexc = *read_bytes(&r, 1);
+  for (unsigned e = 0; e < nexc; e++) {
+    unsigned idx = *read_bytes(&r, 1);
+    uint64_t high = read_varint(&r);
+    if (idx >= hi) break;
+    if (idx >= lo) out[idx - lo] |= (uint32_t)(high << w);
+  }
+}
+
+int sg_block_passage_positions(sg_block *b, uint32_t i, seogo_error *err) {
+  if (b->pos_ready || b->pos_one == i) return SEOGO_OK;
+  if (!b->starts_ready) {
+    uint32_t at = 0;
+    for (uint32_t p = 0; p < b->count; p++) {
+      b->pos_start[p] = at;
+      at += b->tfs[p];
+    }
+    b->pos_start[b->count] = at;
+    if (block_reserve(b, b->count, at)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+    b->starts_ready = 1;
+  }
+  uint32_t from = b->pos_start[i], to = b->pos_start[i + 1], total = b->pos_start[b->count];
+  int rc = reach_run(b, (to - 1) / SG_BLOCK_MAX, total, err);
+  if (rc) return rc;
+  int vary = !(b->pos_flags & SG_FLAGS_CONSTANT);
+  uint32_t flags = b->pos_flags & 3;
+  uint32_t *v = b->positions;
+  for (uint32_t j = from; j < to;) { /* the raw values, run by run */
+    uint32_t k = j / SG_BLOCK_MAX, off = k * SG_BLOCK_MAX;
+    uint32_t n = total - off < SG_BLOCK_MAX ? total - off : SG_BLOCK_MAX;
+    uint32_t hi = to - off < n ? to - off : n;
+    run_values(b, k, n, j - off, hi, v + j);
+    j = off + hi;
+  }
+  uint64_t pos = 0;
+  for (uint32_t j = from; j < to; j++) {
+    pos += vary ? v[j] >> 2 : v[j];
+    if (pos >= SG_MAX_POSITIONS) return block_corrupt(err, "has a position out of range");
+    v[j] = (uint32_t)pos << 2 | (vary ? v[j] & 3 : flags);
+  }
+  b->pos_one = i;
+  b->alone++;
   return SEOGO_OK;
 }
 

@@ -212,6 +212,14 @@ typedef struct sg_block {
   const unsigned char *pos_data;
   size_t pos_len;
   unsigned pos_flags;  /* the block header's flags byte */
+  /* sg_block_passage_positions: pos_start is filled when starts_ready; run_at[0 .. runs_read]
+   * are the byte offsets (in pos_data) of the position runs checked so far and of the end of
+   * the last; the positions of passage pos_one alone are in place (count: none) */
+  int starts_ready;
+  uint32_t *run_at;
+  size_t run_cap;
+  uint32_t runs_read, pos_one;
+  uint32_t alone; /* passages decoded by sg_block_passage_positions (the reader's policy) */
 } sg_block;
 
 /* What a block's header says. */
@@ -245,6 +253,11 @@ int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_bloc
 
 /* Decodes the positions of a block read by sg_block_decode_head (nothing if already done). */
 int sg_block_decode_positions(sg_block *b, seogo_error *err);
+
+/* Decodes the positions of passage i (< count) of a block read by sg_block_decode_head into
+ * b->positions + pos_start[i] without the others': a matcher that needs a few passages of a
+ * block skips most of its positions. */
+int sg_block_passage_positions(sg_block *b, uint32_t i, seogo_error *err);
 
 /* Encodes `count` passages into out (replacing its contents); key_pid must be <= pids[0].
  * positions are laid out as in sg_block (pos_start has count+1 entries); min_len is a lower

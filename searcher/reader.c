@@ -279,10 +279,16 @@ const uint32_t *sg_postings_positions(sg_postings *p, size_t *n, seogo_error *er
     sg_fail(err, SEOGO_EINVAL, "positions asked of a postings cursor past its end");
     return NULL;
   }
-  if (!p->block.pos_ready && sg_block_decode_positions(&p->block, err)) return NULL;
-  uint32_t a = p->block.pos_start[p->idx], b = p->block.pos_start[p->idx + 1];
-  *n = b - a;
-  return p->block.positions + a;
+  sg_block *b = &p->block;
+  /* one passage's positions alone cost a few times more per value than the whole block's:
+   * worth it until a quarter of the block has been asked for */
+  if (!b->pos_ready && b->pos_one != p->idx &&
+      (b->alone * 4 < b->count ? sg_block_passage_positions(b, (uint32_t)p->idx, err)
+                               : sg_block_decode_positions(b, err)))
+    return NULL;
+  uint32_t from = b->pos_start[p->idx], to = b->pos_start[p->idx + 1];
+  *n = to - from;
+  return b->positions + from;
 }
 
 static const sg_block_bound no_block = {SG_PID_END, SG_PID_END, 0, 0};

@@ -149,6 +149,45 @@ static void test_korean_terms(void) {
   sg_reader_end(&r);
 }
 
+/* The positions of a few passages of a block, each decoded alone, equal what decoding the
+ * whole block gives them (a phrase of rare words reads only those). */
+static void check_alone(sg_reader *r, const char *term, uint32_t every) {
+  sg_postings few, all;
+  CHECK_EQ_INT(sg_postings_open(&few, r, term, strlen(term), NULL), SEOGO_OK);
+  CHECK_EQ_INT(sg_postings_open(&all, r, term, strlen(term), NULL), SEOGO_OK);
+  size_t asked = 0, alone = 0, differ = 0;
+  for (uint32_t k = 0; all.pid != SG_PID_END; k++) {
+    CHECK_EQ_INT(sg_postings_seek(&few, all.pid, NULL), SEOGO_OK);
+    CHECK_EQ_INT(few.pid, all.pid);
+    if (k % every == 0) {
+      size_t n, nfull;
+      const uint32_t *pos = sg_postings_positions(&few, &n, NULL);
+      CHECK_EQ_INT(sg_block_decode_positions(&all.block, NULL), SEOGO_OK);
+      const uint32_t *full = sg_postings_positions(&all, &nfull, NULL);
+      CHECK(pos != NULL && full != NULL);
+      if (!pos || !full) break;
+      asked++;
+      alone += !few.block.pos_ready;
+      differ += n != nfull || memcmp(pos, full, n * sizeof *pos) != 0;
+    }
+    CHECK_EQ_INT(sg_postings_seek(&all, all.pid + 1, NULL), SEOGO_OK);
+  }
+  CHECK_MSG(differ == 0, "%s: %zu of %zu passages decoded alone differ", term, differ, asked);
+  CHECK_MSG(alone > 0, "%s: no passage was decoded alone", term);
+  sg_postings_close(&few);
+  sg_postings_close(&all);
+}
+
+static void test_positions_alone(void) {
+  sg_reader r;
+  CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
+  check_alone(&r, "ai", 7);
+  check_alone(&r, "반도", 5);
+  check_alone(&r, "데이", 11);
+  check_alone(&r, "the", 9);
+  sg_reader_end(&r);
+}
+
 static void test_missing_term(void) {
   sg_reader r;
   CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
@@ -168,6 +207,7 @@ int main(void) {
   build_index();
   RUN(test_common_english_word);
   RUN(test_korean_terms);
+  RUN(test_positions_alone);
   RUN(test_missing_term);
   seogo_close(ix);
   return tl_summary();
