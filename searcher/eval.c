@@ -630,12 +630,73 @@ static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
   return seek_verified(m, target, and_candidate, and_verify, err);
 }
 
+/* An upper bound of a unit's score in any passage, from its terms' records (HUGE_VAL when m is
+ * not a unit of terms). */
+static double unit_max(const sg_pruner *pr, const sg_matcher *m) {
+  double tf = HUGE_VAL;
+  uint32_t len = 1;
+  if (!m->unit || (m->kind != M_SEQ && m->kind != M_ALT)) return HUGE_VAL;
+  if (m->kind == M_ALT) tf = m->alt_max;
+  for (size_t i = 0; i < m->nterms; i++) {
+    if (m->post[i].max_tf < tf) tf = m->post[i].max_tf;
+    if (m->post[i].min_len > len) len = m->post[i].min_len;
+  }
+  return sg_unit_score(pr->params, m->unit, tf, len);
+}
+
+#define OR_SKIP_KIDS 16 /* words of an OR that skip_set considers */
+
+/* The kids of a query's root OR that cannot lift a passage into the top-k even all together
+ * (MaxScore): a passage must hold one of the others, so these are only sought where one of the
+ * others is. Marks them in skip[]; returns how many. */
+static size_t skip_set(const sg_matcher *m, int *skip) {
+  const sg_pruner *pr = m->pruner;
+  size_t n = 0;
+  if (!pr || pr->root != m || pr->theta == -HUGE_VAL || m->nkids > OR_SKIP_KIDS) return 0;
+  double max[OR_SKIP_KIDS], sum = 0;
+  for (size_t i = 0; i < m->nkids; i++) {
+    max[i] = unit_max(pr, m->kids[i]);
+    skip[i] = 0;
+  }
+  for (;;) { /* the weakest first, while their sum cannot beat the top-k */
+    size_t low = m->nkids;
+    for (size_t i = 0; i < m->nkids; i++)
+      if (!skip[i] && (low == m->nkids || max[i] < max[low])) low = i;
+    if (low == m->nkids || beats(pr, sum + max[low], 1)) return n;
+    sum += max[low];
+    skip[low] = 1;
+    n++;
+  }
+}
+
+/* Whether a term sequence matches at t, where the OR stands: its pid becomes t if so. Its next
+ * match beyond t is not sought (seek would walk its passages up to there, judging each). */
+static int probe(sg_matcher *k, uint32_t t, seogo_error *err) {
+  if (k->kind != M_SEQ || t == SG_PID_END) return seek(k, t, err);
+  if (k->pid == SG_PID_END || (k->pid >= t && k->pid != 0)) return SEOGO_OK;
+  uint32_t at;
+  int match = 0, rc = seq_candidate(k, t, &at, err);
+  if (!rc && at == SG_PID_END) set_end(k);
+  if (!rc && at == t) rc = seq_verify(k, t, &match, err);
+  if (!rc && match) k->pid = t;
+  return rc;
+}
+
 static int seek_or(sg_matcher *m, uint32_t target, seogo_error *err) {
+  int skip[OR_SKIP_KIDS];
+  size_t nskip = skip_set(m, skip);
   uint32_t best = SG_PID_END;
   for (size_t i = 0; i < m->nkids; i++) {
+    if (nskip && skip[i]) continue;
     int rc = seek(m->kids[i], target, err);
     if (rc) return rc;
     if (m->kids[i]->pid < best) best = m->kids[i]->pid;
+  }
+  if (nskip && best > target) m->pruner->pruned = 1;
+  for (size_t i = 0; nskip && i < m->nkids; i++) {
+    if (!skip[i]) continue;
+    int rc = probe(m->kids[i], best, err);
+    if (rc) return rc;
   }
   m->pid = best;
   return SEOGO_OK;

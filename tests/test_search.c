@@ -504,7 +504,10 @@ static void test_pruning_keeps_the_top_k(void) {
       "semiconductors", "\"소버린 AI\"", "\"AI Action Plan\"", "소버린 AI", "AI반도체",
       "반도체 AND 수출", "반도체 OR GPU", "AI OR 데이터 OR 정책", "반도체 -중국",
       "반도체 AND (수출 OR 통제) NOT 중국", "NEAR(엔비디아 협력, 5)", "semicond*", "레버리지*",
-      "칩", "반도체 file:*001_*", "행동 계획", "2025년 11월"};
+      "칩", "반도체 file:*001_*", "행동 계획", "2025년 11월",
+      /* a frequent word OR a rare one: the frequent one is looked up only where the rare one
+       * is, once the top k is beyond its reach */
+      "정책 OR 엔비디아", "\"반도체\" OR 레버리지", "AI OR 정책 OR 엔비디아", "\"기술\" OR GPU"};
   static const uint32_t limits[] = {1, 3, 10};
   int pruned = 0;
   for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++)
