@@ -2,8 +2,10 @@
  * postings blocks that hold the removed passages), new documents, passages, norms, and the
  * buffered postings appended to each term's last block. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
 
@@ -404,7 +406,6 @@ static void run_free(run *r) {
 /* The cursors of a flush: terms and postings are both written in key order. */
 typedef struct flush_ctx {
   ordered terms, postings;
-  run r;
 } flush_ctx;
 
 /* Finds the term's last block; *key_pid = 0 when the term has none. */
@@ -456,7 +457,7 @@ static inline int next_varint(const unsigned char **p, const unsigned char *end,
 }
 
 /* Decodes a term's buffered list into r, skipping dead pids; returns postings and tf added. */
-static int unpack_buffered(sg_writer *w, const sg_term_postings *tp, run *r, uint32_t *df,
+static int unpack_buffered(const sg_writer *w, const sg_term_postings *tp, run *r, uint32_t *df,
                            uint64_t *cf) {
   const unsigned char *p = tp->list.data, *end = p + tp->list.len;
   /* each posting and each position takes at least a byte of the list */
@@ -514,36 +515,237 @@ static int fill_lens(sg_writer *w) {
   return 0;
 }
 
-/* Writes r's postings as blocks (the first keyed merge_key when it replaces the term's last
- * block, whose min_len covers the first `kept` postings); updates the term's bounds. */
-static int write_blocks(sg_writer *w, ordered *o, const char *term, size_t len, run *r,
-                        uint32_t merge_key, size_t kept, uint32_t kept_min, sg_term_info *t,
-                        uint32_t *blocks, seogo_error *err) {
-  *blocks = 0;
+/* ---- Flushing the buffered postings, encoded in parallel --------------------------------
+ * LMDB's write transaction belongs to the writer's thread, and block encoding is most of a
+ * commit's work, so a flush goes in three steps: the writer reads, in term order, each
+ * term's record and its last block when that has room (plan_flush); encoders (helper threads
+ * and the writer while it waits) turn chunks of consecutive terms into blocks and term
+ * records (encode_chunk); the writer puts them in key order as chunks come ready
+ * (write_chunk). The records written are the same as one thread would write. */
+
+#define SG_CHUNK_WORK ((size_t)64 << 10) /* buffered bytes per chunk: many chunks per commit to
+                                            share out, few enough that locking is rare */
+#define SG_CHUNK_WINDOW 64 /* chunks encoded ahead of the writer at most (bounds memory) */
+#define SG_MAX_ENCODERS 3  /* helper threads besides the writer */
+
+/* One term of a flush: what the writer read, then what its encoder made. */
+typedef struct flush_term {
+  uint32_t index;              /* in w->terms */
+  uint32_t merge_key;          /* key of the term's last block when it is reopened, else 0 */
+  uint32_t last_off, last_len; /* that block's bytes, copied into its chunk's `in` */
+  int found;                   /* the term has a record */
+  uint32_t df, blocks;         /* passages and blocks to write (df 0: nothing) */
+  uint64_t cf;
+  sg_term_info t; /* its record, updated by the encoder */
+} flush_term;
+
+/* Consecutive terms encoded as one piece of work. */
+typedef struct flush_chunk {
+  size_t first, end; /* terms[first .. end) */
+  sg_buf in;         /* the reopened last blocks (copies: the writer's puts may move pages) */
+  sg_buf out; /* per term with df > 0: per block u32 key, u32 size, bytes; then u32 size and
+                 the term record */
+  int rc, done;
+  seogo_error err;
+} flush_chunk;
+
+typedef struct flush_plan {
+  const sg_writer *w; /* only read while encoders run */
+  flush_term *terms;
+  size_t nterms;
+  flush_chunk *chunks;
+  size_t nchunks, chunks_cap;
+  size_t claimed, written; /* chunks taken by encoders, chunks put by the writer */
+  int stop;
+  pthread_mutex_t lock;
+  pthread_cond_t ready, room;
+} flush_plan;
+
+/* An encoder's scratch. */
+typedef struct encoder {
+  run r;
+  sg_block block;
+  sg_buf val;
+} encoder;
+
+static void encoder_init(encoder *e) {
+  memset(e, 0, sizeof *e);
+  sg_block_init(&e->block);
+}
+
+static void encoder_free(encoder *e) {
+  run_free(&e->r);
+  sg_block_free(&e->block);
+  sg_buf_free(&e->val);
+}
+
+static int put_u32(sg_buf *b, uint32_t v) { return sg_buf_append(b, &v, sizeof v); }
+
+/* Puts the decoded last block at the start of the run; *kept_min = its min_len. */
+static int reopen_block(encoder *e, const flush_term *ft, const flush_chunk *c,
+                        uint32_t *kept_min, seogo_error *err) {
+  sg_block *b = &e->block;
+  int rc = sg_block_decode(c->in.data + ft->last_off, ft->last_len, ft->merge_key, b, err);
+  if (rc) return rc;
+  for (uint32_t i = 0; i < b->count; i++)
+    if (run_push(&e->r, b->pids[i], b->positions + b->pos_start[i],
+                 b->pos_start[i + 1] - b->pos_start[i]))
+      return oom(err);
+  *kept_min = b->min_len;
+  return SEOGO_OK;
+}
+
+/* Encodes the run as blocks into c->out (the first keyed merge_key when it replaces the
+ * term's last block, whose min_len covers the first `kept` postings); updates the term's
+ * bounds and counts its blocks. */
+static int encode_blocks(const sg_writer *w, encoder *e, flush_term *ft, size_t kept,
+                         uint32_t kept_min, flush_chunk *c, seogo_error *err) {
+  const run *r = &e->r;
+  sg_term_info *t = &ft->t;
   for (size_t off = 0; off < r->n; off += SG_BLOCK_MAX) {
     uint32_t cnt = (uint32_t)(r->n - off < SG_BLOCK_MAX ? r->n - off : SG_BLOCK_MAX);
-    uint32_t key = off == 0 && merge_key ? merge_key : r->pids[off];
+    uint32_t key = off == 0 && ft->merge_key ? ft->merge_key : r->pids[off];
     uint32_t min_len = off < kept ? kept_min : UINT32_MAX;
     for (size_t i = off; i < off + cnt; i++) {
-      uint32_t tf = r->starts[i + 1] - r->starts[i], l = i < kept ? kept_min : batch_len(w, r->pids[i]);
+      uint32_t tf = r->starts[i + 1] - r->starts[i];
+      uint32_t l = i < kept ? kept_min : batch_len(w, r->pids[i]);
       if (l < min_len) min_len = l;
       if (tf > t->max_tf) t->max_tf = tf;
     }
     if (min_len > SG_MAX_POSITIONS) min_len = 1; /* unknown: the weakest bound */
     if (min_len < t->min_len) t->min_len = min_len;
-    if (sg_block_encode(&w->val, key, cnt, r->pids + off, r->starts + off, r->pos, min_len) ||
-        sg_postings_key(&w->key, term, len, key))
+    if (sg_block_encode(&e->val, key, cnt, r->pids + off, r->starts + off, r->pos, min_len) ||
+        put_u32(&c->out, key) || put_u32(&c->out, (uint32_t)e->val.len) ||
+        sg_buf_append(&c->out, e->val.data, e->val.len))
       return oom(err);
-    int rc = ordered_put(w, o, w->key.data, w->key.len, w->val.data, w->val.len, err);
-    if (rc) return rc;
-    (*blocks)++;
+    ft->blocks++;
   }
   return SEOGO_OK;
 }
 
-/* Puts the term's last block, when it has room, at the start of r; *merge_key = its key. */
-static int reopen_last_block(sg_writer *w, flush_ctx *f, const char *term, size_t len,
-                             uint32_t *merge_key, uint32_t *kept_min, seogo_error *err) {
+/* Encodes one term: its reopened last block and buffered postings as blocks, then its
+ * record. */
+static int encode_term(const sg_writer *w, encoder *e, flush_term *ft, flush_chunk *c,
+                       seogo_error *err) {
+  run *r = &e->r;
+  r->n = r->npos = 0;
+  uint32_t kept_min = 1;
+  int rc = ft->merge_key ? reopen_block(e, ft, c, &kept_min, err) : SEOGO_OK;
+  if (rc) return rc;
+  size_t kept = r->n;
+  if (unpack_buffered(w, &w->postings[ft->index], r, &ft->df, &ft->cf)) return oom(err);
+  if (!ft->df) return SEOGO_OK;
+  if (kept && r->pids[kept] <= r->pids[kept - 1])
+    return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: passage ids of a term out of order");
+  if ((rc = encode_blocks(w, e, ft, kept, kept_min, c, err))) return rc;
+  ft->t.df += ft->df;
+  ft->t.cf += ft->cf;
+  ft->t.nblocks += ft->blocks - (ft->merge_key ? 1 : 0);
+  sg_buf_clear(&e->val);
+  if (sg_term_encode(&e->val, &ft->t) || put_u32(&c->out, (uint32_t)e->val.len) ||
+      sg_buf_append(&c->out, e->val.data, e->val.len))
+    return oom(err);
+  return SEOGO_OK;
+}
+
+static void encode_chunk(flush_plan *p, encoder *e, flush_chunk *c) {
+  int rc = SEOGO_OK;
+  for (size_t i = c->first; i < c->end && !rc; i++)
+    rc = encode_term(p->w, e, &p->terms[i], c, &c->err);
+  c->rc = rc;
+}
+
+/* Claims the next chunk (NULL when none is left or the window is full); lock held. */
+static flush_chunk *claim_chunk(flush_plan *p, int window) {
+  if (p->stop || p->claimed >= p->nchunks) return NULL;
+  if (window && p->claimed >= p->written + SG_CHUNK_WINDOW) return NULL;
+  return &p->chunks[p->claimed++];
+}
+
+/* Encodes c with the lock released; lock held on entry and return. */
+static void encode_claimed(flush_plan *p, encoder *e, flush_chunk *c) {
+  pthread_mutex_unlock(&p->lock);
+  encode_chunk(p, e, c);
+  pthread_mutex_lock(&p->lock);
+  c->done = 1;
+  pthread_cond_broadcast(&p->ready);
+}
+
+static void *encode_helper(void *arg) {
+  flush_plan *p = arg;
+  encoder e;
+  encoder_init(&e);
+  pthread_mutex_lock(&p->lock);
+  while (!p->stop && p->claimed < p->nchunks) {
+    flush_chunk *c = claim_chunk(p, 1);
+    if (c) encode_claimed(p, &e, c);
+    else pthread_cond_wait(&p->room, &p->lock);
+  }
+  pthread_mutex_unlock(&p->lock);
+  encoder_free(&e);
+  return NULL;
+}
+
+/* Waits until chunk k is encoded, encoding unclaimed chunks meanwhile. */
+static void await_chunk(flush_plan *p, encoder *e, size_t k) {
+  pthread_mutex_lock(&p->lock);
+  while (!p->chunks[k].done) {
+    flush_chunk *c = claim_chunk(p, 0);
+    if (c) encode_claimed(p, e, c);
+    else pthread_cond_wait(&p->ready, &p->lock);
+  }
+  pthread_mutex_unlock(&p->lock);
+}
+
+static void chunk_written(flush_plan *p, size_t k) {
+  sg_buf_free(&p->chunks[k].in);
+  sg_buf_free(&p->chunks[k].out);
+  pthread_mutex_lock(&p->lock);
+  p->written = k + 1;
+  pthread_cond_broadcast(&p->room);
+  pthread_mutex_unlock(&p->lock);
+}
+
+static uint32_t get_u32(const unsigned char **q) {
+  uint32_t v;
+  memcpy(&v, *q, sizeof v);
+  *q += sizeof v;
+  return v;
+}
+
+/* Puts an encoded chunk: each term's blocks, then its record. */
+static int write_chunk(sg_writer *w, flush_ctx *f, const flush_plan *p, const flush_chunk *c,
+                       sg_stats *stats, seogo_error *err) {
+  if (c->rc) {
+    if (err) *err = c->err;
+    return c->rc;
+  }
+  const unsigned char *q = c->out.data;
+  for (size_t i = c->first; i < c->end; i++) {
+    const flush_term *ft = &p->terms[i];
+    if (!ft->df) continue;
+    size_t len;
+    const char *term = sg_strmap_key(&w->terms, ft->index, &len);
+    for (uint32_t b = 0; b < ft->blocks; b++) {
+      uint32_t key = get_u32(&q), size = get_u32(&q);
+      if (sg_postings_key(&w->key, term, len, key)) return oom(err);
+      int rc = ordered_put(w, &f->postings, w->key.data, w->key.len, q, size, err);
+      if (rc) return rc;
+      q += size;
+    }
+    uint32_t size = get_u32(&q);
+    int rc = ordered_put(w, &f->terms, term, len, q, size, err);
+    if (rc) return rc;
+    q += size;
+    if (!ft->found) stats->terms++;
+    stats->postings += ft->df;
+  }
+  return SEOGO_OK;
+}
+
+/* Copies the term's last block into c->in when it has room, to be reopened. */
+static int copy_last_block(sg_writer *w, flush_ctx *f, const char *term, size_t len,
+                           flush_term *ft, flush_chunk *c, seogo_error *err) {
   MDB_val data;
   uint32_t key_pid, count, last, max_tf;
   int rc = last_block(w, &f->postings, term, len, &key_pid, &data, err);
@@ -551,55 +753,74 @@ static int reopen_last_block(sg_writer *w, flush_ctx *f, const char *term, size_
   if ((rc = sg_block_peek(data.mv_data, data.mv_size, key_pid, &count, &last, &max_tf, err)) ||
       count >= SG_BLOCK_MAX)
     return rc;
-  if ((rc = sg_block_decode(data.mv_data, data.mv_size, key_pid, &w->block, err))) return rc;
-  run *r = &f->r;
-  if (sg_grow_array(&r->pids, &r->pids_cap, r->n + w->block.count, sizeof *r->pids) ||
-      sg_grow_array(&r->starts, &r->starts_cap, r->n + w->block.count + 1, sizeof *r->starts) ||
-      sg_grow_array(&r->pos, &r->pos_cap, r->npos + w->block.pos_start[w->block.count],
-                    sizeof *r->pos))
+  if (data.mv_size > UINT32_MAX || sg_buf_append(&c->in, data.mv_data, data.mv_size))
     return oom(err);
-  for (uint32_t b = 0; b < w->block.count; b++)
-    if (run_push(&f->r, w->block.pids[b], w->block.positions + w->block.pos_start[b],
-                 w->block.pos_start[b + 1] - w->block.pos_start[b]))
-      return oom(err);
-  *merge_key = key_pid;
-  *kept_min = w->block.min_len;
+  ft->merge_key = key_pid;
+  ft->last_off = (uint32_t)(c->in.len - data.mv_size);
+  ft->last_len = (uint32_t)data.mv_size;
   return SEOGO_OK;
 }
 
-/* Writes one term's buffered postings: fills its last block, then starts new blocks. */
-static int flush_term(sg_writer *w, flush_ctx *f, size_t i, sg_stats *stats, seogo_error *err) {
-  const sg_term_postings *tp = &w->postings[i];
-  size_t len;
-  const char *term = sg_strmap_key(&w->terms, i, &len);
-  sg_term_info t;
-  int found;
-  int rc = seek_term(w, &f->terms, term, len, &t, &found, err);
-  if (rc) return rc;
-  if (!found) t.min_len = UINT32_MAX;
-  run *r = &f->r;
-  r->n = r->npos = 0;
-  uint32_t merge_key = 0, kept_min = 1;
-  if (found && (rc = reopen_last_block(w, f, term, len, &merge_key, &kept_min, err))) return rc;
-  size_t kept = r->n;
-  uint32_t df;
-  uint64_t cf;
-  if (unpack_buffered(w, tp, r, &df, &cf)) return oom(err);
-  if (!df) return SEOGO_OK;
-  if (kept && r->pids[kept] <= r->pids[kept - 1])
-    return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: passage ids of a term out of order");
-  uint32_t blocks;
-  if ((rc = write_blocks(w, &f->postings, term, len, r, merge_key, kept, kept_min, &t, &blocks,
-                         err)))
-    return rc;
-  if (!found) stats->terms++;
-  t.df += df;
-  t.cf += cf;
-  t.nblocks += blocks - (merge_key ? 1 : 0);
-  stats->postings += df;
-  sg_buf_clear(&w->val);
-  if (sg_term_encode(&w->val, &t)) return oom(err);
-  return ordered_put(w, &f->terms, term, len, w->val.data, w->val.len, err);
+static flush_chunk *new_chunk(flush_plan *p, size_t first) {
+  if (sg_grow_array(&p->chunks, &p->chunks_cap, p->nchunks + 1, sizeof *p->chunks)) return NULL;
+  flush_chunk *c = &p->chunks[p->nchunks++];
+  memset(c, 0, sizeof *c);
+  c->first = c->end = first;
+  return c;
+}
+
+/* Reads what the encoders need of each term (terms[k].index set, in key order) and cuts the
+ * terms into chunks. */
+static int plan_flush(sg_writer *w, flush_ctx *f, flush_plan *p, seogo_error *err) {
+  flush_chunk *c = NULL;
+  size_t work = 0;
+  for (size_t k = 0; k < p->nterms; k++) {
+    if (!c && !(c = new_chunk(p, k))) return oom(err);
+    flush_term *ft = &p->terms[k];
+    size_t len;
+    const char *term = sg_strmap_key(&w->terms, ft->index, &len);
+    int rc = seek_term(w, &f->terms, term, len, &ft->t, &ft->found, err);
+    if (!rc && !ft->found) ft->t.min_len = UINT32_MAX;
+    if (!rc && ft->found) rc = copy_last_block(w, f, term, len, ft, c, err);
+    if (rc) return rc;
+    c->end = k + 1;
+    work += w->postings[ft->index].list.len + ft->last_len;
+    if (work >= SG_CHUNK_WORK) c = NULL, work = 0;
+  }
+  return SEOGO_OK;
+}
+
+/* Helper threads to start: one per further core, none for a single chunk. */
+static size_t helpers_wanted(size_t nchunks) {
+  long cores = sysconf(_SC_NPROCESSORS_ONLN);
+  size_t n = cores > 1 ? (size_t)cores - 1 : 0;
+  if (n > SG_MAX_ENCODERS) n = SG_MAX_ENCODERS;
+  return n < nchunks ? n : nchunks - 1;
+}
+
+/* Encodes the planned chunks (with helper threads when there are cores for them; the
+ * writer alone if none can start) and puts them in order. */
+static int encode_and_write(sg_writer *w, flush_ctx *f, flush_plan *p, sg_stats *stats,
+                            seogo_error *err) {
+  pthread_t helpers[SG_MAX_ENCODERS];
+  size_t started = 0, wanted = p->nchunks ? helpers_wanted(p->nchunks) : 0;
+  while (started < wanted && pthread_create(&helpers[started], NULL, encode_helper, p) == 0)
+    started++;
+  encoder e;
+  encoder_init(&e);
+  int rc = SEOGO_OK;
+  for (size_t k = 0; k < p->nchunks && !rc; k++) {
+    await_chunk(p, &e, k);
+    rc = write_chunk(w, f, p, &p->chunks[k], stats, err);
+    chunk_written(p, k);
+  }
+  pthread_mutex_lock(&p->lock);
+  p->stop = 1;
+  pthread_cond_broadcast(&p->room);
+  pthread_mutex_unlock(&p->lock);
+  for (size_t i = 0; i < started; i++) pthread_join(helpers[i], NULL);
+  encoder_free(&e);
+  return rc;
 }
 
 typedef struct term_ref {
@@ -630,7 +851,14 @@ static int flush_postings(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_err
   size_t n = w->terms.count;
   if (!n) return SEOGO_OK;
   term_ref *order = malloc(n * sizeof *order);
-  if (!order) return oom(err);
+  flush_plan p = {.w = w, .nterms = n, .lock = PTHREAD_MUTEX_INITIALIZER,
+                  .ready = PTHREAD_COND_INITIALIZER, .room = PTHREAD_COND_INITIALIZER};
+  p.terms = calloc(n, sizeof *p.terms);
+  if (!order || !p.terms) {
+    free(order);
+    free(p.terms);
+    return oom(err);
+  }
   for (size_t i = 0; i < n; i++) {
     size_t len;
     order[i].bytes = (const unsigned char *)sg_strmap_key(&w->terms, i, &len);
@@ -639,17 +867,27 @@ static int flush_postings(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_err
     order[i].index = (uint32_t)i;
   }
   qsort(order, n, sizeof *order, cmp_term_ref);
+  for (size_t i = 0; i < n; i++) p.terms[i].index = order[i].index;
+  free(order);
   flush_ctx f;
   memset(&f, 0, sizeof f);
   int rc = ordered_open(w, txn, w->store->terms, &f.terms, err);
   if (!rc) rc = ordered_open(w, txn, w->store->postings, &f.postings, err);
-  for (size_t i = 0; i < n && !rc; i++) rc = flush_term(w, &f, order[i].index, stats, err);
+  if (!rc) rc = plan_flush(w, &f, &p, err);
+  if (!rc) rc = encode_and_write(w, &f, &p, stats, err);
   w->scattered_puts += f.postings.inserted + f.terms.inserted;
   w->ordered_puts += f.postings.appended + f.terms.appended;
   ordered_close(&f.terms);
   ordered_close(&f.postings);
-  run_free(&f.r);
-  free(order);
+  for (size_t k = 0; k < p.nchunks; k++) {
+    sg_buf_free(&p.chunks[k].in);
+    sg_buf_free(&p.chunks[k].out);
+  }
+  free(p.chunks);
+  free(p.terms);
+  pthread_mutex_destroy(&p.lock);
+  pthread_cond_destroy(&p.ready);
+  pthread_cond_destroy(&p.room);
   return rc;
 }
 

@@ -311,17 +311,29 @@ static unsigned bit_width(uint32_t v) {
 
 /* The width to pack n values at: the smallest total of the low bits and the exceptions (the
  * values that do not fit, patched afterwards: an index byte and a varint of their high bits),
- * counted from the histogram of the values' widths. */
+ * counted from the histogram of the values' widths; the smallest such width on a tie. Only the
+ * widths present are visited, and a width whose low bits alone cost as much as the best so far
+ * ends the search (wider ones cost more still): most runs are a value or two, packed for
+ * every block of every rare term. */
 static unsigned best_width(const uint32_t *v, uint32_t n, unsigned *max_width) {
-  uint32_t count[33] = {0};
-  for (uint32_t i = 0; i < n; i++) count[bit_width(v[i])]++;
-  unsigned w = 32;
-  while (w > 0 && !count[w]) w--;
+  uint32_t count[33] = {0}, all = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    count[bit_width(v[i])]++;
+    all |= v[i];
+  }
+  unsigned w = bit_width(all);
   *max_width = w;
   size_t best = ((size_t)n * w + 7) / 8, best_b = w;
+  if (best <= 1) return w; /* no exception costs less than a byte */
+  uint64_t present = 0;
+  for (unsigned x = 0; x <= w; x++) present |= (uint64_t)(count[x] != 0) << x;
   for (unsigned b = 0; b < w; b++) {
     size_t bytes = ((size_t)n * b + 7) / 8 + 1;
-    for (unsigned x = b + 1; x <= w; x++) bytes += count[x] * (1 + (x - b + 6) / 7);
+    if (bytes >= best) break;
+    for (uint64_t above = present >> (b + 1); above && bytes < best; above &= above - 1) {
+      unsigned x = b + 1 + (unsigned)__builtin_ctzll(above);
+      bytes += count[x] * (1 + (x - b + 6) / 7);
+    }
     if (bytes < best) best = bytes, best_b = b;
   }
   return (unsigned)best_b;
