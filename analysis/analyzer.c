@@ -187,7 +187,7 @@ int sg_analyze(sg_analyzer *a, const char *text, size_t len, int mode, sg_analys
                seogo_error *err) {
   if (!a || !r || (!text && len))
     return sg_fail(err, SEOGO_EINVAL, "sg_analyze: NULL analyzer, result or text");
-  if (mode < SG_ANALYZE_DOCUMENT || mode > SG_ANALYZE_CHUNK)
+  if (mode < SG_ANALYZE_DOCUMENT || mode > SG_ANALYZE_QUOTED)
     return sg_fail(err, SEOGO_EINVAL, "sg_analyze: unknown mode %d", mode);
   if (len > UINT32_MAX) return fail_status(err, SEOGO_ELIMIT, len);
   reset(r, mode);

@@ -127,8 +127,10 @@ enum sg_analyze_mode {
   SG_ANALYZE_DOCUMENT = 0, /* detect layout, repair lines, find sentences */
   SG_ANALYZE_QUERY = 1,    /* one query word or phrase: strip Korean particles, no repair */
   SG_ANALYZE_SPAN = 2,     /* part of a document with a known layout (r->layout preset) */
-  SG_ANALYZE_CHUNK = 3     /* a piece of a huge document (prepare.c): layout preset and
+  SG_ANALYZE_CHUNK = 3,    /* a piece of a huge document (prepare.c): layout preset and
                               span_lead_chars as SPAN, sentences found as DOCUMENT */
+  SG_ANALYZE_QUOTED = 4    /* a "quoted" query text: as QUERY, but Korean words keep their
+                              particles and endings (quotes ask for the text as written) */
 };
 /* Line repair decides each break from the two lines around it and the layout only, so a SPAN
  * repairs exactly as its document did when it ends at a line end and the caller sets

@@ -287,6 +287,6 @@ int sg_normalize(const char *text, size_t len, int mode, sg_analysis *r) {
   r->first_invalid_line = 0;
   int rc = normalize_text((const unsigned char *)text, len, r);
   if (rc) return rc;
-  if (mode == SG_ANALYZE_QUERY) return SEOGO_OK;
+  if (mode == SG_ANALYZE_QUERY || mode == SG_ANALYZE_QUOTED) return SEOGO_OK; /* no repair */
   return sg_repair_lines(r, mode);
 }

@@ -429,7 +429,8 @@ static int build_piece(builder *b, const piece *pc, int prefix, int scored, int 
 /* A word, prefix or phrase: its pieces, joined as a phrase when there are several. */
 static int build_text(builder *b, const sg_qnode *q, int scored, sg_matcher **out) {
   *out = NULL;
-  int rc = sg_analyze(b->a, q->text, q->len, SG_ANALYZE_QUERY, &b->an, b->err);
+  int mode = q->kind == SG_Q_PHRASE ? SG_ANALYZE_QUOTED : SG_ANALYZE_QUERY;
+  int rc = sg_analyze(b->a, q->text, q->len, mode, &b->an, b->err);
   if (rc) return rc;
   piece pieces[MAX_PIECES];
   size_t n = drop_particles(&b->an, q->text, pieces, split_pieces(&b->an, pieces, MAX_PIECES));

@@ -198,9 +198,22 @@ static void test_korean_phrase_across_pdf_break(void) {
   CHECK(covers(r, F002, 3) && covers(r, F002, 5));
   const seogo_hit *h = seogo_results_hit(r, 0);
   CHECK(h && h->snippet && strstr(h->snippet, "국가의 무역") != NULL);
-  int found = 0;
-  for (size_t k = 0; h && k < h->highlight_count; k++) found |= !strcmp(highlighted(h, k), "국가");
-  CHECK_MSG(found, "국가 is not highlighted whole in the repaired snippet");
+  int found = 0; /* quoted: the word as written, particle and all, joined across the break */
+  for (size_t k = 0; h && k < h->highlight_count; k++) found |= !strcmp(highlighted(h, k), "국가의");
+  CHECK_MSG(found, "국가의 is not highlighted whole in the repaired snippet");
+  seogo_results_free(r);
+}
+
+/* Quotes ask for the text as written: a quoted Korean word keeps its particle, so "개발이나"
+ * finds only 개발이나, while unquoted it finds every form of 개발. */
+static void test_quoted_korean_keeps_particles(void) {
+  uint64_t quoted = total_of("\"반도체를\""), stem = total_of("반도체");
+  CHECK(quoted > 0);
+  CHECK(quoted < stem);
+  CHECK_EQ_INT(total_of("반도체를"), stem);
+  seogo_results *r = search_n("\"반도체를\"", 100);
+  for (size_t i = 0; i < seogo_results_count(r); i++)
+    CHECK(contains(seogo_results_hit(r, i)->passage_id, "반도체를"));
   seogo_results_free(r);
 }
 
@@ -701,6 +714,7 @@ int main(void) {
   RUN(test_english_phrase_across_line_break);
   RUN(test_korean_phrase_across_pdf_break);
   RUN(test_particles_are_stripped);
+  RUN(test_quoted_korean_keeps_particles);
   RUN(test_particle_on_latin_word);
   RUN(test_korean_word_inside_longer_words);
   RUN(test_compound_written_apart);
