@@ -523,8 +523,9 @@ static int fill_lens(sg_writer *w) {
  * records (encode_chunk); the writer puts them in key order as chunks come ready
  * (write_chunk). The records written are the same as one thread would write. */
 
-#define SG_CHUNK_WORK ((size_t)64 << 10) /* buffered bytes per chunk: many chunks per commit to
-                                            share out, few enough that locking is rare */
+/* Buffered bytes per chunk: many chunks per commit to share out, few enough that locking is
+ * rare. */
+#define SG_CHUNK_WORK ((size_t)64 << 10)
 #define SG_CHUNK_WINDOW 64 /* chunks encoded ahead of the writer at most (bounds memory) */
 #define SG_MAX_ENCODERS 3  /* helper threads besides the writer */
 
@@ -543,8 +544,8 @@ typedef struct flush_term {
 typedef struct flush_chunk {
   size_t first, end; /* terms[first .. end) */
   sg_buf in;         /* the reopened last blocks (copies: the writer's puts may move pages) */
-  sg_buf out; /* per term with df > 0: per block u32 key, u32 size, bytes; then u32 size and
-                 the term record */
+  /* per term with df > 0: per block u32 key, u32 size, bytes; then u32 size, term record */
+  sg_buf out;
   int rc, done;
   seogo_error err;
 } flush_chunk;
