@@ -295,7 +295,9 @@ int seogo_add_buffer(seogo_index *index, const char *name, const void *data, siz
 /* Removes the document stored under `name`; SEOGO_NOTFOUND when there is none. */
 int seogo_remove(seogo_index *index, const char *name, seogo_error *err);
 
-/* Makes all changes since the last commit durable and visible to readers, atomically. */
+/* Makes all changes since the last commit durable and visible to readers, atomically. A large
+ * commit encodes its postings in helper threads (one per further core, at most 3), which end
+ * before it returns. */
 int seogo_commit(seogo_index *index, seogo_error *err);
 
 /* Drops all changes since the last commit. */
