@@ -35,6 +35,16 @@ typedef struct sg_pruner {
   uint32_t pass_from, pass_upto; /* the block bounds let these passages through */
 } sg_pruner;
 
+/* What the query's only unit, a term sequence, must score for a passage to beat the top-k and
+ * the tf that takes at a block's shortest passage length (eval.c: tf_floor), cached per
+ * threshold and length. */
+typedef struct sg_tf_need {
+  const sg_pruner *pr;
+  const struct sg_unit *unit;
+  double theta, score;
+  uint32_t len[16], floor[16]; /* by length mod 16 (floor 0: none cached) */
+} sg_tf_need;
+
 struct sg_matcher {
   mkind kind;
   uint32_t pid;      /* current passage; 0 before the first seek; SG_PID_END at the end */
@@ -59,6 +69,7 @@ struct sg_matcher {
   size_t *at;        /* per term: scan index into its positions */
   size_t *order;     /* terms by df, rarest first: the order they are moved in */
   size_t nterms;
+  sg_tf_need need;   /* when it is a unit of a pruned plan */
   int word_start;    /* the first term must start a word (prefix queries) */
   /* ALT: expanded terms, their occurrences merged and sorted by passage */
   alt_rec *recs;

@@ -77,6 +77,13 @@ double sg_unit_score(const sg_rank_params *p, const sg_unit *u, double tf, doubl
   return sg_bm25(p, u->idf, tf, dl) * (u->grouped ? PHRASE_BOOST : 1.0);
 }
 
+double sg_unit_tf_for(const sg_rank_params *p, const sg_unit *u, double score, double dl) {
+  double top = u->idf * (p->k1 + 1.0) * (u->grouped ? PHRASE_BOOST : 1.0); /* tf -> infinity */
+  if (score <= 0) return 0;
+  if (score >= top) return HUGE_VAL;
+  return score * p->k1 * (1.0 - p->b + p->b * dl / p->avgdl) / (top - score);
+}
+
 double sg_score_passage(const sg_plan *plan, const sg_rank_params *p, double dl,
                         sg_buf *explain) {
   return sg_score_units(plan, p, dl, sg_proximity_factor(plan->units, plan->nunits), explain);

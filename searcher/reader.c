@@ -259,6 +259,28 @@ int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err) {
   return SEOGO_OK;
 }
 
+int sg_postings_seek_tf(sg_postings *p, uint32_t target,
+                        uint32_t (*min_tf)(void *ctx, uint32_t min_len), void *ctx, int *skipped,
+                        seogo_error *err) {
+  int rc = sg_postings_seek(p, target, err);
+  while (!rc && p->pid != SG_PID_END) {
+    uint32_t floor = min_tf(ctx, p->block.min_len), i = p->idx;
+    while (i < p->block.count && p->block.tfs[i] < floor) i++;
+    if (i != p->idx) *skipped = 1;
+    if (i < p->block.count) {
+      p->idx = i;
+      p->pid = p->block.pids[i];
+      return SEOGO_OK;
+    }
+    if (p->block.last_pid >= SG_PID_END - 1) {
+      postings_exhausted(p);
+      return SEOGO_OK;
+    }
+    rc = sg_postings_seek(p, p->block.last_pid + 1, err);
+  }
+  return rc;
+}
+
 int sg_postings_rewind(sg_postings *p, seogo_error *err) {
   p->loaded = 0;
   p->pid = 0;

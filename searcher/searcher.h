@@ -144,6 +144,13 @@ void sg_postings_close(sg_postings *p);
 /* Moves to the first passage >= target (never backwards). */
 int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err);
 
+/* Moves to the first passage >= target whose tf is at least min_tf(ctx, block's min_len),
+ * asked once per block: top-k pruning skips the passages where the term is too rare to score
+ * enough, reading only the tfs. *skipped is set when a passage >= target was passed over. */
+int sg_postings_seek_tf(sg_postings *p, uint32_t target,
+                        uint32_t (*min_tf)(void *ctx, uint32_t min_len), void *ctx, int *skipped,
+                        seogo_error *err);
+
 /* Back to the first passage. */
 int sg_postings_rewind(sg_postings *p, seogo_error *err);
 
@@ -293,6 +300,10 @@ double sg_bm25(const sg_rank_params *p, double idf, double tf, double dl);
 /* A unit's share of a passage's score (BM25 with the unit's idf and boost) for a tf and a
  * passage length: increasing in tf, decreasing in dl, so bounds of both give a bound of it. */
 double sg_unit_score(const sg_rank_params *p, const sg_unit *u, double tf, double dl);
+
+/* The tf at which sg_unit_score reaches `score` at length dl, as a real number (HUGE_VAL when
+ * no tf does); callers round it and check with sg_unit_score. */
+double sg_unit_tf_for(const sg_rank_params *p, const sg_unit *u, double score, double dl);
 
 /* The largest proximity factor n units can earn. */
 double sg_proximity_max(size_t n);

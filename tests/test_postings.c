@@ -188,6 +188,45 @@ static void test_positions_alone(void) {
   sg_reader_end(&r);
 }
 
+static uint32_t floor_of(void *ctx, uint32_t min_len) {
+  (void)min_len;
+  return *(const uint32_t *)ctx;
+}
+
+/* Pruning by tf lands on exactly the passages where the term occurs often enough, across
+ * blocks, and says when it passed some over. */
+static void test_seek_by_tf(void) {
+  sg_reader r;
+  CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
+  const char *const terms[] = {"ai", "반도"};
+  for (size_t k = 0; k < 2; k++) {
+    size_t n;
+    posting *all = walk(&r, terms[k], &n);
+    for (uint32_t floor = 1; floor <= 4; floor++) {
+      sg_postings p;
+      CHECK_EQ_INT(sg_postings_open(&p, &r, terms[k], strlen(terms[k]), NULL), SEOGO_OK);
+      size_t i = 0, wrong = 0;
+      int skipped_any = 0;
+      for (uint32_t t = 1; p.pid != SG_PID_END || i < n;) {
+        int skipped = 0;
+        CHECK_EQ_INT(sg_postings_seek_tf(&p, t, floor_of, &floor, &skipped, NULL), SEOGO_OK);
+        while (i < n && (all[i].pid < t || all[i].tf < floor)) i++;
+        uint32_t want = i < n ? all[i].pid : SG_PID_END;
+        wrong += p.pid != want;
+        skipped_any |= skipped;
+        if (p.pid == SG_PID_END || want == SG_PID_END) break;
+        t = p.pid + 1;
+        i++;
+      }
+      CHECK_MSG(wrong == 0, "%s, tf >= %u: %zu wrong stops", terms[k], (unsigned)floor, wrong);
+      CHECK(floor == 1 ? !skipped_any : skipped_any);
+      sg_postings_close(&p);
+    }
+    free(all);
+  }
+  sg_reader_end(&r);
+}
+
 static void test_missing_term(void) {
   sg_reader r;
   CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
@@ -208,6 +247,7 @@ int main(void) {
   RUN(test_common_english_word);
   RUN(test_korean_terms);
   RUN(test_positions_alone);
+  RUN(test_seek_by_tf);
   RUN(test_missing_term);
   seogo_close(ix);
   return tl_summary();
