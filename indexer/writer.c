@@ -234,18 +234,6 @@ int seogo_remove(seogo_index *index, const char *name, seogo_error *err) {
 
 /* ---- Buffering the postings of a new document --------------------------------------------- */
 
-static inline int put_varint(sg_buf *b, uint64_t v) {
-  if (b->cap - b->len < SG_VARINT_MAX && sg_buf_reserve(b, SG_VARINT_MAX)) return -1;
-  unsigned char *q = b->data + b->len;
-  while (v >= 0x80) {
-    *q++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *q++ = (unsigned char)v;
-  b->len = (size_t)(q - b->data);
-  return 0;
-}
-
 /* Appends the document's postings (grouped by term by prepare.c) to the terms' lists: one
  * lookup and one copy per term of the document. */
 static int buffer_postings(sg_writer *w, const seogo_prepared *p, uint32_t first_pid) {
@@ -261,12 +249,19 @@ static int buffer_postings(sg_writer *w, const seogo_prepared *p, uint32_t first
     if (i < 0) return -1;
     sg_term_postings *tp = &w->postings[i];
     if (w->terms.count > before) memset(tp, 0, sizeof *tp);
-    size_t undo = tp->list.len;
-    if (put_varint(&tp->list, first_pid + dt->first - tp->last_pid) ||
-        sg_buf_append(&tp->list, p->arena.data + dt->off, dt->bytes)) {
-      tp->list.len = undo;
-      return -1;
+    /* room for the pid gap and the postings at once: one check per term of the document */
+    sg_buf *b = &tp->list;
+    size_t need = SG_VARINT_MAX + dt->bytes;
+    if (b->cap - b->len < need && sg_buf_reserve(b, need)) return -1;
+    unsigned char *q = b->data + b->len;
+    uint64_t gap = first_pid + dt->first - tp->last_pid;
+    while (gap >= 0x80) {
+      *q++ = (unsigned char)(gap | 0x80);
+      gap >>= 7;
     }
+    *q++ = (unsigned char)gap;
+    memcpy(q, p->arena.data + dt->off, dt->bytes);
+    b->len = (size_t)(q - b->data) + dt->bytes;
     tp->last_pid = first_pid + dt->last;
     tp->count += dt->count;
   }
