@@ -398,50 +398,49 @@ static sg_tf_need *seq_need(sg_matcher *m) {
   if (need->pr == pr && need->theta == pr->theta) return need;
   memset(need, 0, sizeof *need);
   need->pr = pr;
-  need->unit = m->unit;
+  need->unit = m->floor_unit;
   need->theta = pr->theta;
   /* a margin under the bound beats() applies, so that rounding never skips a passage */
   need->score = pr->theta / (pr->prox * BOUND_SLACK) * (1 - 1e-9);
   /* a floor of 1 skips nothing: when a passage of average length reaches the need with one
    * occurrence, the floors are not worth asking for */
-  if (sg_unit_score(pr->params, m->unit, 1, pr->params->avgdl) >= need->score) need->score = 0;
+  if (sg_unit_score(pr->params, need->unit, 1, pr->params->avgdl) >= need->score) need->score = 0;
   return need;
 }
 
-/* seq_candidate when the sequence must score enough by itself: its terms skip the passages
- * where they are too rare. */
-__attribute__((noinline)) static int seq_candidate_floor(sg_matcher *m, uint32_t t, uint32_t *out,
-                                                         seogo_error *err) {
+/* The floor at a block whose shortest passage has min_len positions (cached). */
+static inline uint32_t floor_at(sg_tf_need *need, uint32_t min_len) {
+  unsigned slot = min_len % 16;
+  if (need->len[slot] == min_len && need->floor[slot]) return need->floor[slot];
+  return tf_floor(need, min_len);
+}
+
+/* When a term of the sequence, aligned at t, occurs there too rarely for the sequence to score
+ * enough, moves that term on (by its tfs alone) and sets *next past t. */
+static int skip_rare(sg_matcher *m, uint32_t t, uint32_t *next, seogo_error *err) {
   sg_tf_need *need = seq_need(m);
-  for (;;) {
-    size_t i;
-    for (i = 0; i < m->nterms; i++) {
-      sg_postings *p = &m->post[m->order ? m->order[i] : i];
-      int skipped = 0;
-      int rc = need->score > 0 ? sg_postings_seek_tf(p, t, tf_floor, need, &skipped, err)
-                               : sg_postings_seek(p, t, err);
-      if (skipped) m->pruner->pruned = 1;
-      if (rc) return rc;
-      if (p->pid != t) {
-        t = p->pid;
-        break;
-      }
-    }
-    if (i == m->nterms || t == SG_PID_END) {
-      *out = t;
-      return SEOGO_OK;
-    }
+  *next = t;
+  if (need->score <= 0) return SEOGO_OK;
+  for (size_t i = 0; i < m->nterms; i++) {
+    sg_postings *p = &m->post[i];
+    if (sg_postings_tf(p) >= floor_at(need, p->block.min_len)) continue;
+    int skipped = 0, rc = SEOGO_OK;
+    m->pruner->pruned = 1;
+    if (t < SG_PID_END - 1) rc = sg_postings_seek_tf(p, t + 1, tf_floor, need, &skipped, err);
+    *next = t < SG_PID_END - 1 ? p->pid : SG_PID_END;
+    return rc;
   }
+  return SEOGO_OK;
 }
 
 /* The first passage >= t holding all the sequence's terms (each often enough to score, when
- * the sequence is the query's only unit and the top-k is full: a floor that pays in single-word
- * queries, "기술" 66.6M -> 18.1M and "기술" NOT "모든" 89.2M -> 20.0M instructions, but costs
- * more than it saves beside other units, whose bounds leave it low). */
+ * the sequence bounds the query's only unit and the top-k is full: a floor that pays in
+ * single-word queries, "기술" 66.6M -> 18.1M and "기술" NOT "모든" 89.2M -> 20.0M
+ * instructions, and phrases, "covered work" 51.2M -> 27.3M; beside other units, whose bounds
+ * leave it low, it cost more than it saved). */
 static inline __attribute__((always_inline)) int seq_candidate(sg_matcher *m, uint32_t t,
                                                                uint32_t *out, seogo_error *err) {
   const sg_pruner *pr = m->pruner;
-  if (m->unit && pr && pr->nunits == 1 && pr->theta > 0) return seq_candidate_floor(m, t, out, err);
   for (;;) {
     size_t i;
     for (i = 0; i < m->nterms; i++) {
@@ -451,6 +450,16 @@ static inline __attribute__((always_inline)) int seq_candidate(sg_matcher *m, ui
       if (p->pid != t) {
         t = p->pid;
         break;
+      }
+    }
+    if (i == m->nterms && t != SG_PID_END && m->floor_unit && pr->theta > 0 &&
+        (m->need.theta != pr->theta || m->need.score > 0)) {
+      uint32_t next;
+      int rc = skip_rare(m, t, &next, err);
+      if (rc) return rc;
+      if (next != t) {
+        t = next;
+        continue;
       }
     }
     if (i == m->nterms || t == SG_PID_END) {
@@ -988,6 +997,11 @@ static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error 
 static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *scope) {
   m->pruner = pr;
   pr->ncursors += m->nterms + (m->kind == M_ALT);
+  /* a phrase occurs at most as often as its last word (each occurrence ends on one) */
+  if (pr->nunits == 1 && m->unit && m->kind == M_SEQ) m->floor_unit = m->unit;
+  if (pr->nunits == 1 && m->unit && m->kind == M_PHRASE && m->nkids > 1 &&
+      m->kids[m->nkids - 1]->kind == M_SEQ)
+    m->kids[m->nkids - 1]->floor_unit = m->unit;
   if (m->unit) scope = m;
   m->scope = scope;
   m->point_gate = point && (m->kind == M_SEQ || (m == pr->root && (m->kind == M_PHRASE ||

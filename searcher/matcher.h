@@ -69,7 +69,10 @@ struct sg_matcher {
   size_t *at;        /* per term: scan index into its positions */
   size_t *order;     /* terms by df, rarest first: the order they are moved in */
   size_t nterms;
-  sg_tf_need need;   /* when it is a unit of a pruned plan */
+  /* SEQ: the plan's only unit when this sequence's occurrences bound its tf (the sequence
+   * itself, or the last word of a phrase), and what that unit needs (eval.c) */
+  const struct sg_unit *floor_unit;
+  sg_tf_need need;
   int word_start;    /* the first term must start a word (prefix queries) */
   /* ALT: expanded terms, their occurrences merged and sorted by passage */
   alt_rec *recs;
