@@ -188,6 +188,54 @@ static void test_positions_alone(void) {
   sg_reader_end(&r);
 }
 
+/* A block of varying positions (several runs, with outliers the packer patches) whose bytes are
+ * then damaged one at a time: decoding single passages either gives what the whole block gives
+ * or refuses, never reads outside the value (the sanitizer builds check that). */
+static void test_positions_alone_damaged(void) {
+  enum { N = 100 };
+  uint32_t pids[N], starts[N + 1], pos[8 * N], at = 0;
+  for (uint32_t i = 0; i < N; i++) {
+    pids[i] = 500 + 3 * i;
+    starts[i] = at;
+    uint32_t tf = 1 + i % 5 + (i % 23 == 0) * 3;
+    for (uint32_t j = 0; j < tf; j++)
+      pos[at++] = (i + j * (i % 11 == 0 ? 3000 : 7)) << 2 | (i + j) % 4;
+  }
+  starts[N] = at;
+  sg_buf b = {0};
+  CHECK(sg_block_encode(&b, 500, N, pids, starts, pos, 1) == 0);
+  sg_block whole, one;
+  sg_block_init(&whole);
+  sg_block_init(&one);
+  size_t refused = 0, differ = 0;
+  for (size_t k = 0; k <= b.len; k++) {
+    unsigned char *copy = malloc(b.len);
+    memcpy(copy, b.data, b.len);
+    if (k < b.len) copy[k] ^= (unsigned char)(0x5a + k);
+    /* the passages from last to first, each alone, against the whole block's decode */
+    int head = sg_block_decode_head(copy, b.len, 500, &one, NULL);
+    int full = head ? head : sg_block_decode(copy, b.len, 500, &whole, NULL);
+    for (uint32_t i = one.count; !head && i-- > 0;) {
+      int rc = sg_block_passage_positions(&one, i, NULL);
+      refused += rc != SEOGO_OK;
+      if (rc || full) continue;
+      uint32_t s = one.pos_start[i], e = one.pos_start[i + 1];
+      differ += s != whole.pos_start[i] || e != whole.pos_start[i + 1] ||
+                memcmp(one.positions + s, whole.positions + s, (e - s) * sizeof *pos) != 0;
+    }
+    if (k == b.len) { /* undamaged */
+      CHECK(head == SEOGO_OK && full == SEOGO_OK);
+      CHECK(memcmp(whole.positions, pos, at * sizeof *pos) == 0);
+    }
+    free(copy);
+  }
+  CHECK_MSG(differ == 0, "%zu passages decoded alone differ from the whole block", differ);
+  CHECK(refused > 0); /* some damage reached the positions */
+  sg_block_free(&whole);
+  sg_block_free(&one);
+  sg_buf_free(&b);
+}
+
 static uint32_t floor_of(void *ctx, uint32_t min_len) {
   (void)min_len;
   return *(const uint32_t *)ctx;
@@ -247,6 +295,7 @@ int main(void) {
   RUN(test_common_english_word);
   RUN(test_korean_terms);
   RUN(test_positions_alone);
+  RUN(test_positions_alone_damaged);
   RUN(test_seek_by_tf);
   RUN(test_missing_term);
   seogo_close(ix);
