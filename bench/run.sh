@@ -220,7 +220,10 @@ make_passages() { # size_dir index_json
 run_size() {
   local size=$1 dir=$out/$1
   mkdir -p "$dir"
-  local stamp="gen_corpus --size $size --seed $seed ${sources[*]} --english ${english[*]}"
+  # by the sources' content, not their paths: a run from another checkout reuses the corpus
+  local stamp
+  stamp="gen_corpus --size $size --seed $seed sources $(cat "${sources[@]}" "${english[@]}" |
+    sha1sum | cut -d' ' -f1)"
   if [ ! -f "$dir/corpus.stamp" ] || [ "$(cat "$dir/corpus.stamp")" != "$stamp" ]; then
     log "$size: generating the corpus"
     rm -rf "$dir/corpus" "$dir/passages.tsv" "$dir/inputs.sha1" "$dir"/*.json
