@@ -433,7 +433,9 @@ static int read_block_header(reader *r, uint32_t key_pid, sg_block_head *h, unsi
   if (last_delta > (uint64_t)UINT32_MAX - key_pid || last_delta < n - 1)
     return block_corrupt(err, "has a bad last passage");
   if (tf == 0 || tf > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad maximum tf");
-  if (min_len > SG_MAX_POSITIONS || (*f & ~SG_FLAGS_MASK))
+  /* a flag that varies is carried by the positions: its header bit stays zero */
+  unsigned fixed = (*f & SG_FLAGS_VARY_W ? 1u : 0) | (*f & SG_FLAGS_VARY_S ? 2u : 0);
+  if (min_len > SG_MAX_POSITIONS || (*f & ~SG_FLAGS_MASK) || (*f & fixed))
     return block_corrupt(err, "has a bad header");
   h->count = (uint32_t)n;
   h->last_pid = key_pid + (uint32_t)last_delta;
@@ -498,21 +500,45 @@ static int decode_tfs(reader *r, sg_block *out, uint64_t *total, seogo_error *er
   return SEOGO_OK;
 }
 
-/* Turns the unpacked stream (gaps, with flags unless they are constant) into positions. */
-static int positions_from_gaps(sg_block *out, seogo_error *err) {
-  int vary = !(out->pos_flags & SG_FLAGS_CONSTANT);
-  uint32_t flags = out->pos_flags & 3;
-  uint32_t *v = out->positions;
-  for (uint32_t i = 0; i < out->count; i++) {
+/* Turns the values v[from, to) of one passage (gaps carrying the flags that vary, as the
+ * block's pos_shift, pos_up and pos_carried say) into positions; -1 when one passes
+ * SG_MAX_POSITIONS. */
+static inline int passage_from_gaps(const sg_block *b, uint32_t from, uint32_t to) {
+  uint32_t *v = b->positions, shift = b->pos_shift, up = b->pos_up, carried = b->pos_carried;
+  uint32_t constant = b->pos_flags & 3;
+  uint64_t pos = 0; /* a value of up to 32 bits must not wrap it */
+  for (uint32_t j = from; j < to; j++) {
+    pos += v[j] >> shift;
+    if (pos >= SG_MAX_POSITIONS) return -1;
+    v[j] = (uint32_t)pos << 2 | constant | (v[j] & carried) << up;
+  }
+  return 0;
+}
+
+/* passage_from_gaps for every passage of the block, always inlined with a constant layout:
+ * one loop for each (a whole block is worth it; a passage alone is not). */
+static inline __attribute__((always_inline)) int block_from_gaps(sg_block *b, uint32_t shift,
+                                                                 uint32_t up, uint32_t constant) {
+  uint32_t *v = b->positions;
+  for (uint32_t i = 0; i < b->count; i++) {
     uint64_t pos = 0;
-    for (uint32_t j = out->pos_start[i]; j < out->pos_start[i + 1]; j++) {
-      uint32_t f = vary ? v[j] & 3 : flags;
-      pos += vary ? v[j] >> 2 : v[j];
-      if (pos >= SG_MAX_POSITIONS) return block_corrupt(err, "has a position out of range");
-      v[j] = (uint32_t)pos << 2 | f;
+    for (uint32_t j = b->pos_start[i]; j < b->pos_start[i + 1]; j++) {
+      pos += v[j] >> shift;
+      if (pos >= SG_MAX_POSITIONS) return -1;
+      v[j] = (uint32_t)pos << 2 | constant | (v[j] & ((1u << shift) - 1)) << up;
     }
   }
-  return SEOGO_OK;
+  return 0;
+}
+
+/* Turns the unpacked stream into positions with their flags. */
+static int positions_from_gaps(sg_block *b, seogo_error *err) {
+  uint32_t c = b->pos_flags & 3;
+  int rc = b->pos_shift == 0   ? block_from_gaps(b, 0, 0, c)
+           : b->pos_shift == 2 ? block_from_gaps(b, 2, 0, 0)
+           : b->pos_up         ? block_from_gaps(b, 1, 1, c)
+                               : block_from_gaps(b, 1, 0, c);
+  return rc ? block_corrupt(err, "has a position out of range") : SEOGO_OK;
 }
 
 static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
@@ -547,6 +573,10 @@ int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_bloc
   out->max_tf = h.max_tf;
   out->min_len = h.min_len;
   out->pos_flags = flags;
+  unsigned w = (flags & SG_FLAGS_VARY_W) != 0, s = (flags & SG_FLAGS_VARY_S) != 0;
+  out->pos_shift = w + s;
+  out->pos_up = s && !w;
+  out->pos_carried = (1u << out->pos_shift) - 1;
   uint64_t total;
   if ((rc = decode_pids(&r, key_pid, out, err)) || (rc = decode_tfs(&r, out, &total, err))) {
     out->count = 0;
@@ -659,8 +689,6 @@ int sg_block_passage_positions(sg_block *b, uint32_t i, seogo_error *err) {
   uint32_t from = b->pos_start[i], to = b->pos_start[i + 1], total = b->pos_start[b->count];
   int rc = reach_run(b, (to - 1) / SG_BLOCK_MAX, total, err);
   if (rc) return rc;
-  int vary = !(b->pos_flags & SG_FLAGS_CONSTANT);
-  uint32_t flags = b->pos_flags & 3;
   uint32_t *v = b->positions;
   for (uint32_t j = from; j < to;) { /* the raw values, run by run */
     uint32_t k = j / SG_BLOCK_MAX, off = k * SG_BLOCK_MAX;
@@ -669,12 +697,7 @@ int sg_block_passage_positions(sg_block *b, uint32_t i, seogo_error *err) {
     run_values(b, k, n, j - off, hi, v + j);
     j = off + hi;
   }
-  uint64_t pos = 0;
-  for (uint32_t j = from; j < to; j++) {
-    pos += vary ? v[j] >> 2 : v[j];
-    if (pos >= SG_MAX_POSITIONS) return block_corrupt(err, "has a position out of range");
-    v[j] = (uint32_t)pos << 2 | (vary ? v[j] & 3 : flags);
-  }
+  if (passage_from_gaps(b, from, to)) return block_corrupt(err, "has a position out of range");
   b->pos_one = i;
   b->alone++;
   return SEOGO_OK;
@@ -696,14 +719,14 @@ static inline unsigned char *put_varint(unsigned char *q, uint64_t v) {
   return q;
 }
 
-/* Checks the postings handed to the encoder; their max tf and whether all positions carry the
- * same flags (then *flags = SG_FLAGS_CONSTANT | those flags, else 0). */
+/* Checks the postings handed to the encoder; their max tf and the header's flags: which flag
+ * varies in the block, and the value of each that does not. */
 static int check_postings(uint32_t key_pid, uint32_t count, const uint32_t *pids,
                           const uint32_t *pos_start, const uint32_t *positions, uint32_t *max_tf,
                           unsigned *flags) {
   if (count == 0 || count > SG_BLOCK_MAX || pids[0] < key_pid) return -1;
   *max_tf = 0;
-  unsigned first = positions[pos_start[0]] & 3, same = 1;
+  unsigned any = 0, all = 3;
   for (uint32_t i = 0; i < count; i++) {
     uint32_t tf = pos_start[i + 1] - pos_start[i];
     if (tf == 0 || tf > SG_MAX_POSITIONS || (i > 0 && pids[i] <= pids[i - 1])) return -1;
@@ -712,26 +735,28 @@ static int check_postings(uint32_t key_pid, uint32_t count, const uint32_t *pids
     for (uint32_t j = pos_start[i]; j < pos_start[i + 1]; j++) {
       uint32_t pos = positions[j] >> 2;
       if (pos < prev || pos >= SG_MAX_POSITIONS) return -1;
-      same &= (positions[j] & 3) == first;
+      any |= positions[j] & 3;
+      all &= positions[j] & 3;
       prev = pos;
     }
   }
-  *flags = same ? SG_FLAGS_CONSTANT | first : 0;
+  unsigned vary = any & ~all; /* the bits some positions have and others not */
+  *flags = (vary & 1 ? SG_FLAGS_VARY_W : 0) | (vary & 2 ? SG_FLAGS_VARY_S : 0) | all;
   return 0;
 }
 
 /* Packs the position stream in chunks of SG_BLOCK_MAX: per passage the gaps (the first from
- * 0), shifted over the flags unless they are constant. */
+ * 0), shifted over the flags that vary in the block. */
 static unsigned char *pack_positions(unsigned char *q, uint32_t count, const uint32_t *pos_start,
                                      const uint32_t *positions, unsigned flags) {
   uint32_t chunk[SG_BLOCK_MAX], n = 0;
-  unsigned shift = (flags & SG_FLAGS_CONSTANT) ? 2 : 0;
+  unsigned w = (flags & SG_FLAGS_VARY_W) != 0, s = (flags & SG_FLAGS_VARY_S) != 0;
+  unsigned shift = w + s, up = s && !w, carried = (1u << shift) - 1;
   for (uint32_t i = 0; i < count; i++) {
     uint32_t prev = 0;
     for (uint32_t j = pos_start[i]; j < pos_start[i + 1]; j++) {
       uint32_t pos = positions[j] >> 2;
-      uint32_t v = (pos - prev) << 2 | (positions[j] & 3);
-      chunk[n++] = v >> shift;
+      chunk[n++] = (pos - prev) << shift | ((positions[j] & 3) >> up & carried);
       prev = pos;
       if (n == SG_BLOCK_MAX) {
         q = pack(q, chunk, n);

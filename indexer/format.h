@@ -77,17 +77,22 @@
  *   max_tf   = the largest tf in the block (exact)
  *   min_len  = a lower bound on the lengths of the block's passages (exact when written;
  *               removals leave it as it was)
- *   flags    : bit 2 (SG_FLAGS_CONSTANT) set when every position of the block carries the
- *               same two flag bits, which are then bits 0-1; all other bits zero
+ *   flags    : bit 2 (SG_FLAGS_VARY_W) set when the positions of the block differ in flag
+ *               bit 0, bit 3 (SG_FLAGS_VARY_S) when they differ in flag bit 1; bits 0-1 the
+ *               value of each flag that does not vary (zero for one that does); all other
+ *               bits zero
  *   pids     : value[0] = pid[0] - first_pid (0 as the writer keys blocks), value[i] =
  *               pid[i] - pid[i-1] - 1
  *   tfs      : value[i] = tf[i] - 1
  *   positions:= packed(min(128, rest)) repeated until all sum(tf) values are read: the
  *               stream of, for each passage in order, tf[i] values; each is the gap from the
  *               previous position in the passage (the first: the position itself), as
- *               gap << 2 | flags, or just gap when SG_FLAGS_CONSTANT. Positions are relative
- *               to the passage's first position and below SG_MAX_POSITIONS; flags bit 0 =
- *               SEOGO_TERM_WORD_START, bit 1 = SEOGO_TERM_STEM_END
+ *               gap << k | carried, k the number of flags that vary (0-2): carried is both
+ *               flag bits when both vary, else the one that varies. Positions are relative to
+ *               the passage's first position and below SG_MAX_POSITIONS; flags bit 0 =
+ *               SEOGO_TERM_WORD_START, bit 1 = SEOGO_TERM_STEM_END (Korean bigrams: the word
+ *               start or the stem end alone varies in about a third of the blocks where
+ *               either does, and then costs one bit a position, not two)
  *   packed(n):= head:byte, then ceil(n * width / 8) bytes of low bits, then exceptions when
  *               head bit 7 (SG_PACK_EXCEPTIONS) is set (patched frame of reference)
  *               head bits 0-5 = width (0..32); bit 6 zero
@@ -212,6 +217,9 @@ typedef struct sg_block {
   const unsigned char *pos_data;
   size_t pos_len;
   unsigned pos_flags;  /* the block header's flags byte */
+  /* how a stored value carries the flags that vary: value = gap << pos_shift | carried, flags
+   * = (pos_flags & 3) | (carried & pos_carried) << pos_up */
+  uint32_t pos_shift, pos_up, pos_carried;
   /* sg_block_passage_positions: pos_start is filled when starts_ready; run_at[0 .. runs_read]
    * are the byte offsets (in pos_data) of the position runs checked so far and of the end of
    * the last; the positions of passage pos_one alone are in place (count: none) */
@@ -227,8 +235,9 @@ typedef struct sg_block_head {
   uint32_t count, last_pid, max_tf, min_len;
 } sg_block_head;
 
-#define SG_FLAGS_CONSTANT 4u /* header flags: every position carries the flags in bits 0-1 */
-#define SG_FLAGS_MASK 7u
+#define SG_FLAGS_VARY_W 4u /* header flags: positions carry flag bit 0 (word start) */
+#define SG_FLAGS_VARY_S 8u /* header flags: positions carry flag bit 1 (stem end) */
+#define SG_FLAGS_MASK 15u
 #define SG_PACK_EXCEPTIONS 0x80u /* packed runs: exceptions follow the low bits */
 
 void sg_block_init(sg_block *b);

@@ -6,8 +6,13 @@
 #include "testlib.h"
 
 static void test_stats_round_trip(void) {
-  sg_stats in = {.next_doc_id = 6, .next_passage_id = 1234567, .documents = 5,
-                 .passages = 1234566, .tokens = 99999999999ULL, .postings = 77, .terms = 3,
+  sg_stats in = {.next_doc_id = 6,
+                 .next_passage_id = 1234567,
+                 .documents = 5,
+                 .passages = 1234566,
+                 .tokens = 99999999999ULL,
+                 .postings = 77,
+                 .terms = 3,
                  .text_bytes = 338000};
   sg_buf b = {0};
   CHECK(sg_stats_encode(&b, &in) == 0);
@@ -22,9 +27,18 @@ static void test_stats_round_trip(void) {
 
 static void test_doc_round_trip(void) {
   const char *path = "corpus/002_0223f975d8e56b67.txt";
-  sg_doc in = {.path = path, .path_len = strlen(path), .size = 308556, .mtime = -5,
-               .hash = 0x0123456789abcdefULL, .first_pid = 42, .npassages = 700, .nlines = 8085,
-               .pdf_like = 1, .short_line = 30, .text_len = 308556, .invalid = 2};
+  sg_doc in = {.path = path,
+               .path_len = strlen(path),
+               .size = 308556,
+               .mtime = -5,
+               .hash = 0x0123456789abcdefULL,
+               .first_pid = 42,
+               .npassages = 700,
+               .nlines = 8085,
+               .pdf_like = 1,
+               .short_line = 30,
+               .text_len = 308556,
+               .invalid = 2};
   strcpy(in.encoding, "CP949");
   sg_buf b = {0};
   CHECK(sg_doc_encode(&b, &in) == 0);
@@ -148,7 +162,7 @@ static const uint32_t demo_starts[] = {0, 2, 3, 7};
 static const uint32_t demo_pos[] = {
     (0u << 2) | 1, (17u << 2) | 3,                               /* passage 10 */
     (5u << 2) | 2,                                               /* passage 11 */
-    (1u << 2) | 1, (1u << 2) | 0, (40u << 2) | 3, (65534u << 2)  /* passage 300 */
+    (1u << 2) | 1, (1u << 2) | 0,  (40u << 2) | 3, (65534u << 2) /* passage 300 */
 };
 
 static void test_block_round_trip(void) {
@@ -213,8 +227,11 @@ static int decodes(const sg_buf *b, uint32_t key) {
   return rc;
 }
 
-/* passages 7 (tf 2: positions 4 and 7) and 12 (tf 1: position 1), key 7 */
-static const hand_block good = {2, 5, 2, 3, 0, 2, 3, {0, 4}, {1, 0}, {4 << 2 | 1, 3 << 2, 1 << 2}};
+/* passages 7 (tf 2: positions 4 and 7) and 12 (tf 1: position 1), key 7; only position 4 of
+ * passage 7 starts a word, and the word start is the one flag that varies: each value is
+ * gap << 1 | word start */
+static const hand_block good = {2, 5, 2,      3,      SG_FLAGS_VARY_W,
+                                2, 3, {0, 4}, {1, 0}, {4 << 1 | 1, 3 << 1, 1 << 1}};
 
 static int decodes_with(void (*change)(hand_block *h)) {
   hand_block h = good;
@@ -226,13 +243,35 @@ static int decodes_with(void (*change)(hand_block *h)) {
   return rc;
 }
 
-static void zero_count(hand_block *h) { h->count = 0; }
-static void huge_count(hand_block *h) { h->count = 1000000; }
-static void wrong_last(hand_block *h) { h->last_delta = 6; }
-static void wrong_max_tf(hand_block *h) { h->max_tf = 3; }
-static void bad_flags(hand_block *h) { h->flags = 8; }
-static void huge_min_len(hand_block *h) { h->min_len = 70000; }
-static void position_overflow(hand_block *h) { h->pos[1] = 255; h->pos[0] = 255; h->npos = 2; }
+static void zero_count(hand_block *h) {
+  h->count = 0;
+}
+static void huge_count(hand_block *h) {
+  h->count = 1000000;
+}
+static void wrong_last(hand_block *h) {
+  h->last_delta = 6;
+}
+static void wrong_max_tf(hand_block *h) {
+  h->max_tf = 3;
+}
+static void bad_flags(hand_block *h) {
+  h->flags = 16;
+}
+static void varying_flag_in_header(hand_block *h) {
+  h->flags |= 1;
+}
+static void both_flags_vary(hand_block *h) {
+  h->flags |= SG_FLAGS_VARY_S;
+}
+static void huge_min_len(hand_block *h) {
+  h->min_len = 70000;
+}
+static void position_overflow(hand_block *h) {
+  h->pos[1] = 255;
+  h->pos[0] = 255;
+  h->npos = 2;
+}
 
 static void test_corrupt_blocks(void) {
   sg_buf b = {0};
@@ -270,6 +309,16 @@ static void test_corrupt_blocks(void) {
   CHECK_EQ_INT(decodes_with(wrong_last), SEOGO_ECORRUPT);
   CHECK_EQ_INT(decodes_with(wrong_max_tf), SEOGO_ECORRUPT);
   CHECK_EQ_INT(decodes_with(bad_flags), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(varying_flag_in_header), SEOGO_ECORRUPT);
+  CHECK_EQ_INT(decodes_with(both_flags_vary), SEOGO_OK); /* the values then read as gap << 2 */
+  /* only the stem end varies, every position starts a word: values are gap << 1 | stem end */
+  hand_block stem = good;
+  stem.flags = SG_FLAGS_VARY_S | 1;
+  stem.pos[0] = 4 << 1, stem.pos[1] = 3 << 1 | 1, stem.pos[2] = 1 << 1;
+  put_block(&b, &stem);
+  CHECK_EQ_INT(sg_block_decode(b.data, b.len, 7, &blk, NULL), SEOGO_OK);
+  CHECK(blk.positions[0] == (4 << 2 | 1) && blk.positions[1] == (7 << 2 | 3) &&
+        blk.positions[2] == (1 << 2 | 1));
   CHECK_EQ_INT(decodes_with(huge_min_len), SEOGO_ECORRUPT);
   CHECK_EQ_INT(decodes_with(position_overflow), SEOGO_ECORRUPT);
   /* a pid past 2^32 - 1: one passage at gap 2^32 - 1 (width 32) from key 7 */
@@ -313,12 +362,29 @@ static void test_block_packing(void) {
   CHECK_EQ_INT(sg_block_decode_positions(&blk, NULL), SEOGO_OK);
   CHECK(memcmp(blk.pos_start, starts, sizeof starts) == 0);
   CHECK(memcmp(blk.positions, pos, at * sizeof *pos) == 0);
-  /* the same with one position's flags different: the flags are stored, the block grows */
+  /* the same with one position's stem end different: that flag is stored, the block grows;
+   * with a word start different too, both are, and it grows again */
   pos[5] ^= 2;
   CHECK(sg_block_encode(&c, 1000, N, pids, starts, pos, 9) == 0);
   CHECK(c.len > b.len);
   CHECK_EQ_INT(sg_block_decode(c.data, c.len, 1000, &blk, NULL), SEOGO_OK);
   CHECK(memcmp(blk.positions, pos, at * sizeof *pos) == 0);
+  size_t one_flag = c.len;
+  pos[9] ^= 1;
+  CHECK(sg_block_encode(&c, 1000, N, pids, starts, pos, 9) == 0);
+  CHECK_MSG(c.len > one_flag, "one flag varying: %zu bytes, both: %zu", one_flag, c.len);
+  CHECK_EQ_INT(sg_block_decode(c.data, c.len, 1000, &blk, NULL), SEOGO_OK);
+  CHECK(memcmp(blk.positions, pos, at * sizeof *pos) == 0);
+  for (uint32_t i = 0; i < N; i += 5) { /* each passage's positions decoded alone */
+    sg_block one;
+    sg_block_init(&one);
+    CHECK_EQ_INT(sg_block_decode_head(c.data, c.len, 1000, &one, NULL), SEOGO_OK);
+    CHECK_EQ_INT(sg_block_passage_positions(&one, i, NULL), SEOGO_OK);
+    CHECK(!memcmp(one.positions + starts[i], pos + starts[i],
+                  (starts[i + 1] - starts[i]) * sizeof *pos));
+    sg_block_free(&one);
+  }
+  pos[9] ^= 1;
   /* about a byte a posting for pids and tfs together with 7 positions every 2 bytes */
   CHECK_MSG(b.len < 2 * N + 2 * at, "a block of %u postings takes %zu bytes", (unsigned)N, b.len);
   sg_block_head h;
