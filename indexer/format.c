@@ -182,11 +182,20 @@ static int64_t add_gap(uint32_t base, uint64_t zz) {
   return v < 0 || v > (int64_t)UINT32_MAX ? -1 : v;
 }
 
+/* read_varint with the one- and two-byte cases inline: a lookup decodes up to a whole group,
+ * and a passage's fields are below 2^14 */
+static inline uint64_t read_small(reader *r) {
+  const unsigned char *q = r->p;
+  if (q < r->end && q[0] < 0x80) return r->p = q + 1, q[0];
+  if (r->end - q >= 2 && q[1] < 0x80) return r->p = q + 2, (uint64_t)(q[0] & 0x7f) | q[1] << 7;
+  return read_varint(r);
+}
+
 int sg_passage_group_next(sg_passage_group *g, sg_passage *p, seogo_error *err) {
   if (g->p == g->end) return SEOGO_NOTFOUND;
   reader r = {g->p, g->end, 0};
-  uint64_t start_gap = read_varint(&r), bytes = read_varint(&r);
-  uint64_t line_gap = read_varint(&r), lines = read_varint(&r);
+  uint64_t start_gap = read_small(&r), bytes = read_small(&r);
+  uint64_t line_gap = read_small(&r), lines = read_small(&r);
   int64_t start = add_gap(g->prev_end, start_gap), line = add_gap(g->prev_line, line_gap);
   if (r.bad || g->count == SG_PASSAGE_GROUP || start < 0 || line < 1 ||
       bytes > UINT32_MAX - (uint64_t)start || lines > UINT32_MAX - (uint64_t)line)
