@@ -178,6 +178,7 @@ int sg_passage_group_open(sg_passage_group *g, const void *data, size_t len, seo
 
 /* base + a zigzag gap, or -1 when the sum leaves 0 .. 2^32 - 1 */
 static int64_t add_gap(uint32_t base, uint64_t zz) {
+  if (zz >> 33) return -1; /* a gap of 2^32 or more is out of range from any base */
   int64_t v = (int64_t)base + zigzag_decode(zz);
   return v < 0 || v > (int64_t)UINT32_MAX ? -1 : v;
 }
