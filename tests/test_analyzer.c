@@ -302,6 +302,27 @@ static int same_words(const char *text, size_t len) {
   return same;
 }
 
+/* Random text for the analyzer's tests: `min` + (r % spread) pieces, r drawn from *rnd (a 64-bit
+ * LCG, high bits used), each piece drawn the same way; "" stands for a NUL byte. Returns the
+ * length written to buf, which must hold the longest possible text. */
+static uint64_t next_random(uint64_t *rnd) {
+  *rnd = *rnd * 6364136223846793005u + 1442695040888963407u;
+  return *rnd >> 33;
+}
+
+static size_t random_text(uint64_t *rnd, const char *const *pieces, size_t npieces, int min,
+                          int spread, char *buf) {
+  size_t len = 0;
+  int n = min + (int)(next_random(rnd) % (uint64_t)spread);
+  for (int k = 0; k < n; k++) {
+    const char *p = pieces[next_random(rnd) % npieces];
+    size_t pl = p[0] ? strlen(p) : 1;
+    memcpy(buf + len, p, pl);
+    len += pl;
+  }
+  return len;
+}
+
 static void test_fast_path_finds_icu_words(void) {
   seogo_error err;
   CHECK(sg_segmenter_new(&seg, &err) == SEOGO_OK);
@@ -326,15 +347,7 @@ static void test_fast_path_finds_icu_words(void) {
   int ok = 1;
   char buf[512];
   for (int round = 0; round < 4000 && ok; round++) {
-    size_t len = 0;
-    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
-    int n = 1 + (int)((rnd >> 33) % 40);
-    for (int k = 0; k < n; k++) {
-      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
-      const char *p = pieces[(rnd >> 33) % npieces];
-      memcpy(buf + len, p, strlen(p));
-      len += strlen(p);
-    }
+    size_t len = random_text(&rnd, pieces, npieces, 1, 40, buf);
     ok = same_words(buf, len);
   }
   CHECK_MSG(ok, "random text: the fast path must find ICU's words");
@@ -391,15 +404,7 @@ static void test_sentences_match_icu(void) {
   int ok = 1;
   char buf[512];
   for (int round = 0; round < 6000 && ok; round++) {
-    size_t len = 0;
-    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
-    int n = 1 + (int)((rnd >> 33) % 60);
-    for (int k = 0; k < n; k++) {
-      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
-      const char *p = pieces[(rnd >> 33) % npieces];
-      memcpy(buf + len, p, strlen(p));
-      len += strlen(p);
-    }
+    size_t len = random_text(&rnd, pieces, npieces, 1, 60, buf);
     run(buf, len, SG_ANALYZE_QUERY); /* N without repair */
     ok = same_sentences(&res, "random text");
   }
@@ -655,16 +660,7 @@ static void test_random_bytes_keep_invariants(void) {
   uint64_t rnd = 12345;
   char buf[2048];
   for (int round = 0; round < 3000 && !tl_failures; round++) {
-    size_t len = 0;
-    rnd = rnd * 6364136223846793005u + 1442695040888963407u;
-    int n = (int)((rnd >> 33) % 120);
-    for (int k = 0; k < n; k++) {
-      rnd = rnd * 6364136223846793005u + 1442695040888963407u;
-      const char *p = pieces[(rnd >> 33) % npieces];
-      size_t pl = p[0] ? strlen(p) : 1;
-      memcpy(buf + len, p, pl);
-      len += pl;
-    }
+    size_t len = random_text(&rnd, pieces, npieces, 0, 120, buf);
     int mode = (int)((rnd >> 20) % 3);
     res.layout = (sg_layout){(uint8_t)(rnd >> 40 & 1), (uint16_t)(rnd >> 41 & 7)};
     check_invariants("random text", buf, len, run(buf, len, mode));
