@@ -74,6 +74,8 @@ struct sg_matcher {
   const struct sg_unit *floor_unit;
   sg_tf_need need;
   int word_start;    /* the first term must start a word (prefix queries) */
+  int lone_term;     /* one term that need not start a word: an intersection moves its cursor
+                        directly (set by sg_plan_prepare) */
   /* ALT: expanded terms, their occurrences merged and sorted by passage */
   alt_rec *recs;
   size_t nrecs, rec_i;

@@ -144,6 +144,21 @@ void sg_postings_close(sg_postings *p);
 /* Moves to the first passage >= target (never backwards). */
 int sg_postings_seek(sg_postings *p, uint32_t target, seogo_error *err);
 
+/* The same, with the common case inline: the target inside the decoded block (intersections
+ * of two frequent words take one such step per passage of either). */
+static inline int sg_postings_advance(sg_postings *p, uint32_t target, seogo_error *err) {
+  if (p->pid >= target) return SEOGO_OK;
+  if (p->loaded && target <= p->block.last_pid) {
+    const uint32_t *pids = p->block.pids;
+    uint32_t i = p->idx;
+    while (pids[i] < target) i++;
+    p->idx = i;
+    p->pid = pids[i];
+    return SEOGO_OK;
+  }
+  return sg_postings_seek(p, target, err);
+}
+
 /* Moves to the first passage >= target whose tf is at least min_tf(ctx, block's min_len),
  * asked once per block: top-k pruning skips the passages where the term is too rare to score
  * enough, reading only the tfs. *skipped is set when a passage >= target was passed over. */
