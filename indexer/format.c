@@ -183,8 +183,8 @@ static int64_t add_gap(uint32_t base, uint64_t zz) {
   return v < 0 || v > (int64_t)UINT32_MAX ? -1 : v;
 }
 
-/* read_varint with the one- and two-byte cases inline: a lookup decodes up to a whole group,
- * and a passage's fields are below 2^14 */
+/* read_varint with the one- and two-byte cases inline: a passage's fields are below 2^14, and
+ * so are most fields of a postings block's header and exceptions */
 static inline uint64_t read_small(reader *r) {
   const unsigned char *q = r->p;
   if (q < r->end && q[0] < 0x80) return r->p = q + 1, q[0];
@@ -386,57 +386,161 @@ static inline uint64_t load_le64(const unsigned char *p) {
   return x;
 }
 
-/* Applies the exceptions of a run packed at width w < 32. */
-static int patch(reader *r, uint32_t *out, uint32_t n, unsigned w) {
+/* Applies the exceptions of a run packed at width w < 32. With `sums` the run holds running
+ * sums of value + 1 (see unpack): an exception's high bits then raise its value and every
+ * one after it, and *sums gets what the last value gained. Out of line: the unpacking loops
+ * stay small. */
+static __attribute__((noinline)) int patch(reader *r, uint32_t *out, uint32_t n, unsigned w,
+                                           uint64_t *sums) {
   const unsigned char *np = read_bytes(r, 1);
   if (!np || *np == 0 || *np > n) return -1;
+  unsigned nexc = *np; /* locals, not the bytes: stores to out could alias them */
   int last = -1;
-  for (unsigned k = 0; k < *np; k++) {
+  uint64_t carry = 0;
+  for (unsigned k = 0; k < nexc; k++) {
     const unsigned char *ip = read_bytes(r, 1);
-    uint64_t high = read_varint(r);
+    uint64_t high = read_small(r);
     if (!ip || r->bad || (int)*ip <= last || *ip >= n || high == 0 || high >> (32 - w)) return -1;
-    last = *ip;
-    out[*ip] |= (uint32_t)(high << w);
+    uint32_t at = *ip;
+    if (sums) {
+      for (uint32_t j = last < 0 ? at : (uint32_t)last; j < at; j++) out[j] += (uint32_t)carry;
+      carry += high << w;
+    } else {
+      out[at] |= (uint32_t)(high << w);
+    }
+    last = (int)at;
+  }
+  if (sums) {
+    for (uint32_t j = (uint32_t)last; j < n; j++) out[j] += (uint32_t)carry;
+    *sums = carry;
   }
   return 0;
 }
 
-/* Reads n (<= SG_BLOCK_MAX) packed values; -1 when the bytes end early, the width is over 32
- * or an exception is out of place. Each value is one unaligned 64-bit load, shift and mask: no
- * loop over bits. */
-static int unpack(reader *r, uint32_t *out, uint32_t n) {
+/* Groups of eight values packed at width w, which fill exactly w bytes: with w a constant
+ * every load offset and shift is one too. A group reads up to w + 8 bytes from its start.
+ * With `sums`, out gets the running sum acc += value + 1 instead of the values (a block's
+ * pids from their gaps), and the sum in 64 bits is returned. */
+static inline __attribute__((always_inline)) uint64_t unpack_groups(const unsigned char *src,
+                                                                    uint32_t *out, uint32_t groups,
+                                                                    const unsigned w,
+                                                                    const int sums, uint64_t acc) {
+  const uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
+  for (uint32_t g = 0; g < groups; g++, src += w, out += 8)
+    for (unsigned j = 0; j < 8; j++) {
+      uint32_t x = (uint32_t)((load_le64(src + j * w / 8) >> (j * w % 8)) & mask);
+      if (sums) {
+        acc += (uint64_t)x + 1;
+        out[j] = (uint32_t)acc;
+      } else {
+        out[j] = x;
+      }
+    }
+  return acc;
+}
+
+/* The last n % 8 values (a group's worth read from src) as unpack_groups gives them. */
+static inline __attribute__((always_inline)) uint64_t unpack_tail(const unsigned char *src,
+                                                                  uint32_t *out, uint32_t tail,
+                                                                  const unsigned w, const int sums,
+                                                                  uint64_t acc) {
+  uint32_t last[8];
+  unpack_groups(src, last, 1, w, 0, 0);
+  for (uint32_t j = 0; j < tail; j++) {
+    acc += (uint64_t)last[j] + 1;
+    out[j] = sums ? (uint32_t)acc : last[j];
+  }
+  return acc;
+}
+
+/* The n values at width w (1..32) of ceil(n * w / 8) bytes at src, of which avail are
+ * readable: the groups that can read w + 8 bytes in place do, the rest (near the end of a
+ * stored value) go through a copy padded with zeros. */
+static inline __attribute__((always_inline)) uint64_t unpack_width(const unsigned char *src,
+                                                                   size_t avail, uint32_t *out,
+                                                                   uint32_t n, const unsigned w,
+                                                                   const int sums, uint64_t acc) {
+  uint32_t groups = n / 8, tail = n % 8;
+  size_t fit = avail >= w + 8 ? (avail - 8) / w : 0; /* groups (or a tail) in place */
+  uint32_t direct = fit < groups ? (uint32_t)fit : groups;
+  acc = unpack_groups(src, out, direct, w, sums, acc);
+  if (direct == groups && (!tail || fit > groups)) {
+    if (tail) acc = unpack_tail(src + (size_t)groups * w, out + groups * 8, tail, w, sums, acc);
+    return acc;
+  }
+  unsigned char pad[SG_BLOCK_MAX * 4 + 40];
+  size_t done = (size_t)direct * w, rest = ((size_t)n * w + 7) / 8 - done;
+  memcpy(pad, src + done, rest);
+  memset(pad + rest, 0, w + 8);
+  acc = unpack_groups(pad, out + direct * 8, groups - direct, w, sums, acc);
+  if (tail)
+    acc = unpack_tail(pad + (size_t)(groups - direct) * w, out + groups * 8, tail, w, sums, acc);
+  return acc;
+}
+
+/* Reads n (1 <= n <= SG_BLOCK_MAX) packed values; -1 when the bytes end early, the width is
+ * over 32 or an exception is out of place. A routine per width unpacks them eight at a time.
+ * With sums (not NULL), out gets the running sums *sums += value + 1 of the n values instead,
+ * the last in *sums in 64 bits (n values below 2^32 cannot wrap it). */
+static int unpack(reader *r, uint32_t *out, uint32_t n, uint64_t *sums) {
   const unsigned char *wp = read_bytes(r, 1);
   if (!wp || (*wp & ~(SG_PACK_EXCEPTIONS | 63)) || (*wp & 63) > 32) return -1;
   unsigned w = *wp & 63, exceptions = *wp & SG_PACK_EXCEPTIONS;
   if (exceptions && w == 32) return -1;
-  size_t nbytes = ((size_t)n * w + 7) / 8;
-  const unsigned char *src = read_bytes(r, nbytes);
+  const unsigned char *src = read_bytes(r, ((size_t)n * w + 7) / 8);
   if (!src) return -1;
-  if (!w) {
+  size_t avail = (size_t)(r->end - src);
+  uint64_t acc = sums ? *sums : 0;
+  if (w == 0 && !sums) {
     memset(out, 0, n * sizeof *out);
-  } else {
-    unsigned char pad[SG_BLOCK_MAX * 4 + 8];
-    if ((size_t)(r->end - src) < nbytes + 8) { /* the loads below read up to 8 bytes on */
-      memcpy(pad, src, nbytes);
-      memset(pad + nbytes, 0, 8);
-      src = pad;
+  } else if (w == 0) {
+    for (uint32_t i = 0; i < n; i++) out[i] = (uint32_t)(acc += 1);
+  } else if (!sums) {
+    switch (w) {
+#define SG_PLAIN(k)                            \
+  case k:                                      \
+    unpack_width(src, avail, out, n, k, 0, 0); \
+    break;
+      SG_PLAIN(1)
+      SG_PLAIN(2)
+      SG_PLAIN(3)
+      SG_PLAIN(4) SG_PLAIN(5) SG_PLAIN(6) SG_PLAIN(7) SG_PLAIN(8) SG_PLAIN(9) SG_PLAIN(10)
+          SG_PLAIN(11) SG_PLAIN(12) SG_PLAIN(13) SG_PLAIN(14) SG_PLAIN(15) SG_PLAIN(16) SG_PLAIN(17)
+              SG_PLAIN(18) SG_PLAIN(19) SG_PLAIN(20) SG_PLAIN(21) SG_PLAIN(22) SG_PLAIN(23)
+                  SG_PLAIN(24) SG_PLAIN(25) SG_PLAIN(26) SG_PLAIN(27) SG_PLAIN(28) SG_PLAIN(29)
+                      SG_PLAIN(30) SG_PLAIN(31) SG_PLAIN(32)
+#undef SG_PLAIN
     }
-    uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
-    for (uint32_t i = 0; i < n; i++) {
-      size_t bit = (size_t)i * w;
-      out[i] = (uint32_t)((load_le64(src + (bit >> 3)) >> (bit & 7)) & mask);
+  } else {
+    switch (w) {
+#define SG_SUMS(k)                                     \
+  case k:                                              \
+    acc = unpack_width(src, avail, out, n, k, 1, acc); \
+    break;
+      SG_SUMS(1)
+      SG_SUMS(2)
+      SG_SUMS(3)
+      SG_SUMS(4) SG_SUMS(5) SG_SUMS(6) SG_SUMS(7) SG_SUMS(8) SG_SUMS(9) SG_SUMS(10) SG_SUMS(11)
+          SG_SUMS(12) SG_SUMS(13) SG_SUMS(14) SG_SUMS(15) SG_SUMS(16) SG_SUMS(17) SG_SUMS(18)
+              SG_SUMS(19) SG_SUMS(20) SG_SUMS(21) SG_SUMS(22) SG_SUMS(23) SG_SUMS(24) SG_SUMS(25)
+                  SG_SUMS(26) SG_SUMS(27) SG_SUMS(28) SG_SUMS(29) SG_SUMS(30) SG_SUMS(31)
+                      SG_SUMS(32)
+#undef SG_SUMS
     }
   }
-  return exceptions ? patch(r, out, n, w) : 0;
+  uint64_t carry = 0;
+  if (exceptions && patch(r, out, n, w, sums ? &carry : NULL)) return -1;
+  if (sums) *sums = acc + carry;
+  return 0;
 }
 
 /* Reads the header shared by peek and decode. */
 static int read_block_header(reader *r, uint32_t key_pid, sg_block_head *h, unsigned *flags,
                              seogo_error *err) {
-  uint64_t n = read_varint(r);
-  uint64_t last_delta = read_varint(r);
-  uint64_t tf = read_varint(r);
-  uint64_t min_len = read_varint(r);
+  uint64_t n = read_small(r);
+  uint64_t last_delta = read_small(r);
+  uint64_t tf = read_small(r);
+  uint64_t min_len = read_small(r);
   const unsigned char *f = read_bytes(r, 1);
   if (r->bad) return block_corrupt(err, "header is truncated");
   if (n == 0 || n > SG_BLOCK_MAX) return block_corrupt(err, "has a bad passage count");
@@ -474,34 +578,37 @@ int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *coun
   return SEOGO_OK;
 }
 
+/* The pids are running sums of the gaps, unpacked as such; in 64 bits (at most SG_BLOCK_MAX
+ * gaps below 2^32) they cannot wrap, and as they only grow, a last pid below 2^32 means every
+ * pid is. */
 static int decode_pids(reader *r, uint32_t key_pid, sg_block *out, seogo_error *err) {
-  if (unpack(r, out->pids, out->count))
+  uint64_t pid = (uint64_t)key_pid - 1; /* value[0] is pid[0] - key_pid, not minus one */
+  if (unpack(r, out->pids, out->count, &pid))
     return block_corrupt(err, "is truncated in its passage ids");
-  uint64_t pid = (uint64_t)key_pid + out->pids[0];
-  out->pids[0] = (uint32_t)pid;
-  for (uint32_t i = 1; i < out->count && pid <= UINT32_MAX; i++) {
-    pid += (uint64_t)out->pids[i] + 1;
-    out->pids[i] = (uint32_t)pid;
-  }
   if (pid > UINT32_MAX) return block_corrupt(err, "has a passage id out of range");
-  if (out->pids[out->count - 1] != out->last_pid)
+  if (pid != out->last_pid)
     return block_corrupt(err, "disagrees with its header on the last passage");
   return SEOGO_OK;
 }
 
+/* The tfs (stored minus one) in one pass without branches that vectorizes. The stored values
+ * are checked, not the tfs, so that a stored 2^32 - 1 cannot pass as a tf of 0; the sum and
+ * the signed comparisons hold once every value is below 2^16, which valid ones are (the
+ * largest equals the header's max_tf - 1 <= SG_MAX_POSITIONS - 1). */
 static int decode_tfs(reader *r, sg_block *out, uint64_t *total, seogo_error *err) {
-  if (unpack(r, out->tfs, out->count))
-    return block_corrupt(err, "is truncated in its term frequencies");
-  uint32_t max = 0;
-  uint64_t sum = 0;
-  for (uint32_t i = 0; i < out->count; i++) {
-    uint32_t tf = out->tfs[i] + 1;
-    out->tfs[i] = tf;
-    max = tf > max ? tf : max;
-    sum += tf;
+  uint32_t *v = out->tfs, n = out->count;
+  if (unpack(r, v, n, NULL)) return block_corrupt(err, "is truncated in its term frequencies");
+  int32_t top = (int32_t)out->max_tf - 1;
+  uint32_t any = 0, sum = n, above = 0, at = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    any |= v[i];
+    sum += v[i];
+    above += (int32_t)v[i] > top;
+    at += (int32_t)v[i] == top;
+    v[i] += 1;
   }
-  if (max > SG_MAX_POSITIONS) return block_corrupt(err, "has a bad term frequency");
-  if (max != out->max_tf) return block_corrupt(err, "disagrees with its header on max tf");
+  if (any >> 16) return block_corrupt(err, "has a bad term frequency");
+  if (above || !at) return block_corrupt(err, "disagrees with its header on max tf");
   /* every chunk of SG_BLOCK_MAX positions takes at least its width byte: this bounds the
    * allocation by the value's size */
   if ((sum + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX > (uint64_t)(r->end - r->p))
@@ -560,7 +667,8 @@ static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
   out->pos_start[out->count] = at;
   for (uint32_t off = 0; off < at; off += SG_BLOCK_MAX) {
     uint32_t n = at - off < SG_BLOCK_MAX ? at - off : SG_BLOCK_MAX;
-    if (unpack(r, out->positions + off, n)) return block_corrupt(err, "is truncated in positions");
+    if (unpack(r, out->positions + off, n, NULL))
+      return block_corrupt(err, "is truncated in positions");
   }
   if (r->p != r->end) return block_corrupt(err, "has trailing bytes");
   return positions_from_gaps(out, err);
@@ -626,7 +734,7 @@ static int read_run(sg_block *b, uint32_t k, uint32_t n) {
   if (!read_bytes(&r, ((size_t)n * w + 7) / 8)) return -1;
   if (*wp & SG_PACK_EXCEPTIONS) {
     uint32_t scratch[SG_BLOCK_MAX] = {0};
-    if (patch(&r, scratch, n, w)) return -1;
+    if (patch(&r, scratch, n, w, NULL)) return -1;
   }
   b->run_at[k + 1] = (uint32_t)(r.p - b->pos_data);
   return 0;

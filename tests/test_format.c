@@ -438,6 +438,143 @@ static void test_block_exceptions(void) {
   sg_buf_free(&b);
 }
 
+/* A packed run written bit by bit (the test's own packer, not the library's): n values at
+ * width w, low bits first; values that do not fit are patched through exceptions. */
+static size_t put_run(unsigned char *q, const uint32_t *v, uint32_t n, unsigned w) {
+  size_t nbytes = ((size_t)n * w + 7) / 8, len = 1 + nbytes;
+  uint32_t nexc = 0;
+  for (uint32_t i = 0; i < n; i++) nexc += w < 32 && v[i] >> w;
+  q[0] = (unsigned char)(w | (nexc ? SG_PACK_EXCEPTIONS : 0));
+  memset(q + 1, 0, nbytes);
+  for (uint32_t i = 0; i < n; i++)
+    for (unsigned b = 0; b < w; b++)
+      if (v[i] >> b & 1) q[1 + (i * w + b) / 8] |= (unsigned char)(1u << ((i * w + b) % 8));
+  if (!nexc) return len;
+  q[len++] = (unsigned char)nexc;
+  for (uint32_t i = 0; i < n; i++) {
+    if (w == 32 || !(v[i] >> w)) continue;
+    q[len++] = (unsigned char)i;
+    len += sg_varint_encode(q + len, v[i] >> w);
+  }
+  return len;
+}
+
+static uint32_t next_random(uint64_t *state) {
+  *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (uint32_t)(*state >> 32);
+}
+
+/* Blocks whose pids, tfs and positions are packed at each width 0..32 (also widths wider than
+ * the values need, which the encoder never picks but a reader must take), 1 to 128 postings,
+ * with and without exceptions: every one decodes to the values written, whole and passage by
+ * passage. The pids carry the widest values (a value of all ones at the run's width). */
+static void test_every_width(void) {
+  enum { N = SG_BLOCK_MAX };
+  static unsigned char data[16 * N * 8];
+  uint64_t seed = 42;
+  sg_block blk, one;
+  sg_block_init(&blk);
+  sg_block_init(&one);
+  for (unsigned w = 0; w <= 32; w++) {
+    unsigned bad = 0, patched = 0;
+    for (uint32_t n = 1; n <= N; n++) {
+      for (int exc = 0; exc < 2 && (!exc || w < 32); exc++) {
+        uint32_t gaps[N], tfv[N], pos[8 * N], pids[N], starts[N + 1];
+        uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
+        unsigned small = 24 - (32 - (unsigned)__builtin_clz(n)); /* n values sum below 2^24 */
+        uint64_t low = w < small ? mask : ((uint64_t)1 << small) - 1;
+        for (uint32_t i = 0; i < n; i++) gaps[i] = next_random(&seed) & (uint32_t)low;
+        uint32_t full = (w + n) % n;
+        if (exc) { /* up to three exceptions, the sum staying below 2^32 */
+          uint32_t at[3] = {n - 1, n / 2, 0};
+          for (int k = 0; k < (w <= 29 ? 3 : 1); k++) {
+            uint32_t high = w <= 29 ? 1 + next_random(&seed) % (1u << (29 - w)) : 1;
+            gaps[at[k]] = high << w | (next_random(&seed) & (uint32_t)(w == 31 ? low : mask));
+          }
+          if (full != n - 1 && full != n / 2 && full != 0) gaps[full] = (uint32_t)(mask >> 1);
+        } else {
+          gaps[full] = w == 32 ? 0xffffffffu - (1u << 24) - N : (uint32_t)mask;
+        }
+        uint64_t pid = 0, total = 0;
+        unsigned max_tf = 0;
+        for (uint32_t i = 0; i < n; i++) {
+          pid += gaps[i] + (i > 0);
+          pids[i] = (uint32_t)pid;
+          tfv[i] = w ? next_random(&seed) % 3 : 0;
+          if (exc && w && w < 3 && i == n / 2) tfv[i] = 5; /* an exception in the tfs too */
+          max_tf = tfv[i] + 1 > max_tf ? tfv[i] + 1 : max_tf;
+          starts[i] = (uint32_t)total;
+          total += tfv[i] + 1;
+        }
+        starts[n] = (uint32_t)total;
+        CHECK(pid <= UINT32_MAX);
+        size_t len = 0;
+        len += sg_varint_encode(data + len, n);
+        len += sg_varint_encode(data + len, pids[n - 1]);
+        len += sg_varint_encode(data + len, max_tf);
+        len += sg_varint_encode(data + len, 0);
+        data[len++] = 0;
+        size_t pid_run = len;
+        len += put_run(data + len, gaps, n, w);
+        patched += exc && (data[pid_run] & SG_PACK_EXCEPTIONS);
+        len += put_run(data + len, tfv, n, w);
+        for (uint32_t i = 0; i < n; i++) { /* position gaps, each passage from 0 */
+          uint32_t at = 0;
+          for (uint32_t j = starts[i]; j < starts[i + 1]; j++) {
+            uint32_t gap = next_random(&seed) & (uint32_t)(w < 2 ? mask : 3);
+            if (exc && w < 2 && j == starts[i]) gap = 6;
+            at += gap;
+            pos[j] = gap;
+          }
+        }
+        for (uint32_t off = 0; off < total; off += N)
+          len += put_run(data + len, pos + off, total - off < N ? (uint32_t)(total - off) : N, w);
+        for (uint32_t i = 0; i < n; i++) { /* the positions expected: running sums, no flags */
+          uint32_t at = 0;
+          for (uint32_t j = starts[i]; j < starts[i + 1]; j++) pos[j] = (at += pos[j]) << 2;
+        }
+        int ok = sg_block_decode(data, len, 0, &blk, NULL) == SEOGO_OK && blk.count == n &&
+                 !memcmp(blk.pids, pids, n * sizeof *pids) &&
+                 !memcmp(blk.pos_start, starts, (n + 1) * sizeof *starts) &&
+                 !memcmp(blk.positions, pos, total * sizeof *pos);
+        for (uint32_t i = 0; ok && i < n; i += 1 + n / 5) {
+          ok = sg_block_decode_head(data, len, 0, &one, NULL) == SEOGO_OK &&
+               sg_block_passage_positions(&one, i, NULL) == SEOGO_OK &&
+               !memcmp(one.positions + starts[i], pos + starts[i],
+                       (starts[i + 1] - starts[i]) * sizeof *pos);
+        }
+        bad += !ok;
+        /* one byte short anywhere in the last run is caught, never read past */
+        bad += sg_block_decode(data, len - 1, 0, &blk, NULL) != SEOGO_ECORRUPT;
+      }
+    }
+    CHECK_MSG(bad == 0, "width %u: %u of %u blocks decode wrong", w, bad, 2 * N);
+    CHECK_MSG(w == 32 || patched == N, "width %u: %u runs with exceptions", w, patched);
+  }
+  sg_block_free(&blk);
+  sg_block_free(&one);
+}
+
+/* A stored tf of 2^32 - 1 is corrupt: one more wraps to a tf of 0, which the header's max tf
+ * and the positions (one fewer) would not give away. */
+static void test_tf_wrap(void) {
+  const uint32_t gaps[2] = {0, 0}, tfs[2] = {0, 0xffffffffu}, pos[1] = {0};
+  unsigned char data[64];
+  size_t len = 0;
+  len += sg_varint_encode(data + len, 2); /* two passages, pids 0 and 1 */
+  len += sg_varint_encode(data + len, 1);
+  len += sg_varint_encode(data + len, 1); /* max tf 1 */
+  len += sg_varint_encode(data + len, 0);
+  data[len++] = 0;
+  len += put_run(data + len, gaps, 2, 1);
+  len += put_run(data + len, tfs, 2, 32);
+  len += put_run(data + len, pos, 1, 0); /* one position: 1 + (2^32 - 1 + 1 wrapped) */
+  sg_block blk;
+  sg_block_init(&blk);
+  CHECK_EQ_INT(sg_block_decode(data, len, 0, &blk, NULL), SEOGO_ECORRUPT);
+  sg_block_free(&blk);
+}
+
 int main(void) {
   RUN(test_stats_round_trip);
   RUN(test_doc_round_trip);
@@ -447,5 +584,7 @@ int main(void) {
   RUN(test_corrupt_blocks);
   RUN(test_block_packing);
   RUN(test_block_exceptions);
+  RUN(test_every_width);
+  RUN(test_tf_wrap);
   return tl_summary();
 }
