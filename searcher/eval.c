@@ -465,6 +465,23 @@ static int skip_rare(sg_matcher *m, uint32_t t, uint32_t *next, seogo_error *err
   return SEOGO_OK;
 }
 
+/* Whether the sequence's terms must occur often enough to score (skip_rare): a cached compare. */
+static inline int floor_wanted(const sg_matcher *m) {
+  const sg_pruner *pr = m->pruner;
+  return m->floor_unit && pr->theta > 0 && (m->need.theta != pr->theta || m->need.score > 0);
+}
+
+/* Whether a term of one that stands on a passage occurs there often enough, known from the
+ * cached need and floor alone (0: skip_rare must look). */
+static inline int floor_met(const sg_matcher *k, const sg_postings *p) {
+  const sg_tf_need *need = &k->need;
+  if (need->pr != k->pruner || need->theta != k->pruner->theta) return 0;
+  if (need->score <= 0) return 1;
+  unsigned slot = p->block.min_len % 16;
+  return need->len[slot] == p->block.min_len && need->floor[slot] &&
+         sg_postings_tf(p) >= need->floor[slot];
+}
+
 /* The first passage >= t holding all the sequence's terms (each often enough to score, when
  * the sequence bounds the query's only unit and the top-k is full: a floor that pays in
  * single-word queries, "기술" 66.6M -> 18.1M and "기술" NOT "모든" 89.2M -> 20.0M
@@ -472,7 +489,6 @@ static int skip_rare(sg_matcher *m, uint32_t t, uint32_t *next, seogo_error *err
  * leave it low, it cost more than it saved). */
 static inline __attribute__((always_inline)) int seq_candidate(sg_matcher *m, uint32_t t,
                                                                uint32_t *out, seogo_error *err) {
-  const sg_pruner *pr = m->pruner;
   for (;;) {
     size_t i;
     for (i = 0; i < m->nterms; i++) {
@@ -484,8 +500,7 @@ static inline __attribute__((always_inline)) int seq_candidate(sg_matcher *m, ui
         break;
       }
     }
-    if (i == m->nterms && t != SG_PID_END && m->floor_unit && pr->theta > 0 &&
-        (m->need.theta != pr->theta || m->need.score > 0)) {
+    if (i == m->nterms && t != SG_PID_END && floor_wanted(m)) {
       uint32_t next;
       int rc = skip_rare(m, t, &next, err);
       if (rc) return rc;
@@ -545,9 +560,7 @@ static inline __attribute__((always_inline)) int move_kid(sg_matcher *k, uint32_
     sg_postings *p = k->post;
     if ((rc = sg_postings_advance(p, t, err))) return rc;
     t = p->pid;
-    if (t != SG_PID_END && pr && k->floor_unit && pr->theta > 0 &&
-        (k->need.theta != pr->theta || k->need.score > 0))
-      rc = seq_candidate(k, t, &t, err);
+    if (t != SG_PID_END && floor_wanted(k)) rc = seq_candidate(k, t, &t, err);
     if (!rc && t == SG_PID_END) set_end(k);
     *at = t;
     return rc;
@@ -586,6 +599,50 @@ static int leapfrog(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seog
       return SEOGO_OK;
     }
   }
+}
+
+/* leapfrog when every kid is one term (lone_term): the kids take turns, each moving its cursor
+ * to the passage the last one reached, with only the checks that one term needs; the cursors
+ * end where leapfrog would leave them. */
+static int leapfrog_lone(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seogo_error *err) {
+  size_t i = 0, agree = 0; /* kids[i] moves next; `agree` kids before it stand on t */
+  for (;;) {
+    sg_matcher *k = kids[i];
+    sg_pruner *pr = k->pruner;
+    int rc = SEOGO_OK;
+    if (k->pid == SG_PID_END) break;
+    if (pr && pr->theta != -HUGE_VAL && (t < pr->pass_from || t > pr->pass_upto)) {
+      uint32_t next;
+      if ((rc = gate_range_slow(pr, t, &next, err))) return rc;
+      if (next != t) agree = 0;
+      t = next;
+      if (t == SG_PID_END) {
+        set_end(k);
+        break;
+      }
+    }
+    sg_postings *p = k->post;
+    if ((rc = sg_postings_advance(p, t, err))) return rc;
+    uint32_t at = p->pid;
+    if (at != SG_PID_END && floor_wanted(k) && !floor_met(k, p) &&
+        (rc = seq_candidate(k, at, &at, err)))
+      return rc;
+    if (at == SG_PID_END) {
+      set_end(k);
+      break;
+    }
+    if (at != t) {
+      t = at;
+      agree = 0;
+    }
+    if (++agree == n) {
+      *out = t;
+      return SEOGO_OK;
+    }
+    i = i + 1 == n ? 0 : i + 1;
+  }
+  *out = SG_PID_END;
+  return SEOGO_OK;
 }
 
 /* The positions of the term sequences leapfrog left aligned at t. */
@@ -683,6 +740,7 @@ static int near_occurrences(sg_matcher *m, seogo_error *err) {
 
 /* A phrase or NEAR group: its words (each found, positions checked) meet in one passage. */
 static int group_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
+  if (m->lone_kids) return leapfrog_lone(m->lf ? m->lf : m->kids, m->nkids, t, out, err);
   return leapfrog(m->lf ? m->lf : m->kids, m->nkids, t, out, err);
 }
 
@@ -739,6 +797,7 @@ static int seek_union(sg_matcher *m, uint32_t target, seogo_error *err) {
 
 /* AND: the positive kids meet in one passage, then none of the excluded ones is there. */
 static int and_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
+  if (m->lone_kids) return leapfrog_lone(m->lf ? m->lf : m->kids, m->npos, t, out, err);
   return leapfrog(m->lf ? m->lf : m->kids, m->npos, t, out, err);
 }
 
@@ -994,6 +1053,8 @@ static int sort_by_df(sg_matcher *m, sg_reader *r, double n, seogo_error *err) {
     rc = df_bound(m, r, n, &m->df_est, err);
   if (rc || (m->kind != M_AND && m->kind != M_PHRASE && m->kind != M_NEAR)) return rc;
   size_t nk = m->kind == M_AND ? m->npos : m->nkids;
+  m->lone_kids = nk > 0;
+  for (size_t i = 0; i < nk; i++) m->lone_kids &= m->kids[i]->lone_term;
   if (!(m->lf = malloc(nk * sizeof *m->lf))) return nomem(err);
   for (size_t i = 0; i < nk; i++) {
     size_t j = i;

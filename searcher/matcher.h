@@ -63,6 +63,7 @@ struct sg_matcher {
   sg_matcher **kids;
   size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
   sg_matcher **lf;   /* AND, PHRASE, NEAR: the positive kids, rarest first (eval.c) */
+  int lone_kids;     /* AND, PHRASE, NEAR: every positive kid is a lone_term */
   double df_est;     /* an upper bound of the passages where it matches (eval.c) */
   /* SEQ: terms at consecutive positions */
   sg_postings *post;

@@ -530,6 +530,93 @@ static void test_pruning_keeps_the_top_k(void) {
   CHECK(pruned); /* the test did exercise pruning */
 }
 
+/* Every passage of a search (limit large enough for all), in ascending id order; *n of them. */
+static uint64_t *all_pids(const char *q, size_t *n) {
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.limit = 100000;
+  o.snippets = 0;
+  o.exact_total = 1;
+  seogo_results *r = search_opt(q, &o);
+  *n = seogo_results_count(r);
+  uint64_t *pids = malloc((*n + 1) * sizeof *pids);
+  for (size_t i = 0; i < *n; i++) pids[i] = seogo_results_hit(r, i)->passage_id;
+  for (size_t i = 1; i < *n; i++) /* insertion sort: a few hundred hits */
+    for (size_t j = i; j > 0 && pids[j - 1] > pids[j]; j--) {
+      uint64_t x = pids[j];
+      pids[j] = pids[j - 1];
+      pids[j - 1] = x;
+    }
+  seogo_results_free(r);
+  return pids;
+}
+
+static void test_intersection_of_frequent_words(void) {
+  /* words of one term each (two-syllable Korean words, English words) meet by moving their
+   * cursors in turns: the passages where they all occur are exactly those of every word's own
+   * search, across the blocks of their postings, with or without pruning */
+  static const char *const words[][3] = {{"기술", "산업", NULL},   {"기술", "정책", "국가"},
+                                         {"핵심", "기술", NULL},   {"기반", "산업", NULL},
+                                         {"협력", "전략", "미국"}, {"AI", "GPU", NULL},
+                                         {"기술", "모델", NULL}};
+  for (size_t q = 0; q < sizeof words / sizeof words[0]; q++) {
+    char query[256] = "";
+    size_t nw = words[q][2] ? 3 : 2, n0 = 0;
+    uint64_t *meet = NULL;
+    for (size_t w = 0; w < nw; w++) {
+      size_t n;
+      uint64_t *pids = all_pids(words[q][w], &n);
+      CHECK_MSG(n >= 20, "[%s] is frequent in the corpus (%zu passages)", words[q][w], n);
+      if (!meet) {
+        meet = pids;
+        n0 = n;
+        continue;
+      }
+      size_t kept = 0, j = 0;
+      for (size_t i = 0; i < n0; i++) {
+        while (j < n && pids[j] < meet[i]) j++;
+        if (j < n && pids[j] == meet[i]) meet[kept++] = meet[i];
+      }
+      n0 = kept;
+      free(pids);
+    }
+    for (size_t w = 0; w < nw; w++)
+      snprintf(query + strlen(query), sizeof query - strlen(query), "%s%s", w ? " AND " : "",
+               words[q][w]);
+    size_t n;
+    uint64_t *pids = all_pids(query, &n);
+    CHECK_MSG(n == n0 && n0 > 0, "[%s]: %zu passages, the words' own searches meet in %zu", query,
+              n, n0);
+    for (size_t i = 0; i < n && i < n0; i++) CHECK_EQ_INT(pids[i], meet[i]);
+    int pruned = 0;
+    for (uint32_t limit = 1; limit <= 10; limit += 9)
+      check_pruned_like_exhaustive(query, limit, 0, &pruned);
+    free(pids);
+    free(meet);
+  }
+  /* the same words as phrases: a part of where they meet */
+  static const char *const pairs[][2] = {
+      {"핵심", "기술"}, {"기술", "협력"}, {"국가", "전략"}, {"기반", "산업"}, {"sovereign", "AI"}};
+  int pruned = 0;
+  for (size_t q = 0; q < sizeof pairs / sizeof pairs[0]; q++) {
+    char phrase[128], both[128];
+    snprintf(phrase, sizeof phrase, "\"%s %s\"", pairs[q][0], pairs[q][1]);
+    snprintf(both, sizeof both, "%s AND %s", pairs[q][0], pairs[q][1]);
+    size_t n, nb, j = 0;
+    uint64_t *pids = all_pids(phrase, &n), *meet = all_pids(both, &nb);
+    CHECK_MSG(n > 0 && n <= nb, "[%s]: %zu passages, the words meet in %zu", phrase, n, nb);
+    for (size_t i = 0; i < n; i++) {
+      while (j < nb && meet[j] < pids[i]) j++;
+      CHECK_MSG(j < nb && meet[j] == pids[i], "[%s]: passage %llu lacks a word", phrase,
+                (unsigned long long)pids[i]);
+    }
+    free(pids);
+    free(meet);
+    for (uint32_t limit = 1; limit <= 10; limit += 9)
+      check_pruned_like_exhaustive(phrase, limit, 0, &pruned);
+  }
+}
+
 static void test_explain(void) {
   seogo_search_options o;
   seogo_search_options_init(&o);
@@ -726,6 +813,7 @@ int main(void) {
   RUN(test_snippets);
   RUN(test_one_unit_needs_no_df);
   RUN(test_pruning_keeps_the_top_k);
+  RUN(test_intersection_of_frequent_words);
   RUN(test_explain);
   RUN(test_errors);
   RUN(test_postings_cursor_skips_blocks);
