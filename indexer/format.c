@@ -386,151 +386,173 @@ static inline uint64_t load_le64(const unsigned char *p) {
   return x;
 }
 
-/* Applies the exceptions of a run packed at width w < 32. With `sums` the run holds running
- * sums of value + 1 (see unpack): an exception's high bits then raise its value and every
- * one after it, and *sums gets what the last value gained. Out of line: the unpacking loops
- * stay small. */
-static __attribute__((noinline)) int patch(reader *r, uint32_t *out, uint32_t n, unsigned w,
-                                           uint64_t *sums) {
+/* The exceptions of a run (see packed(n) in format.h), read before its values are unpacked. */
+typedef struct exceptions {
+  unsigned n;                  /* how many */
+  unsigned next;               /* the first not applied yet (running sums) */
+  uint8_t at[SG_BLOCK_MAX];    /* their indexes, ascending */
+  uint32_t high[SG_BLOCK_MAX]; /* their high bits, shifted into place */
+} exceptions;
+
+/* Reads the exceptions of a run of n values at width w < 32; -1 when one is out of place. Out
+ * of line: the unpacking loops stay small. */
+static __attribute__((noinline)) int read_exceptions(reader *r, uint32_t n, unsigned w,
+                                                     exceptions *e) {
   const unsigned char *np = read_bytes(r, 1);
   if (!np || *np == 0 || *np > n) return -1;
-  unsigned nexc = *np; /* locals, not the bytes: stores to out could alias them */
-  int last = -1;
-  uint64_t carry = 0;
-  for (unsigned k = 0; k < nexc; k++) {
+  e->n = *np;
+  uint32_t from = 0; /* indexes strictly ascending */
+  for (unsigned k = 0; k < e->n; k++) {
     const unsigned char *ip = read_bytes(r, 1);
     uint64_t high = read_small(r);
-    if (!ip || r->bad || (int)*ip <= last || *ip >= n || high == 0 || high >> (32 - w)) return -1;
-    uint32_t at = *ip;
-    if (sums) {
-      for (uint32_t j = last < 0 ? at : (uint32_t)last; j < at; j++) out[j] += (uint32_t)carry;
-      carry += high << w;
-    } else {
-      out[at] |= (uint32_t)(high << w);
-    }
-    last = (int)at;
-  }
-  if (sums) {
-    for (uint32_t j = (uint32_t)last; j < n; j++) out[j] += (uint32_t)carry;
-    *sums = carry;
+    if (!ip || r->bad || *ip < from || *ip >= n || high == 0 || high >> (32 - w)) return -1;
+    e->at[k] = *ip;
+    e->high[k] = (uint32_t)(high << w);
+    from = *ip + 1u;
   }
   return 0;
 }
 
 /* Groups of eight values packed at width w, which fill exactly w bytes: with w a constant
- * every load offset and shift is one too. A group reads up to w + 8 bytes from its start.
- * With `sums`, out gets the running sum acc += value + 1 instead of the values (a block's
- * pids from their gaps), and the sum in 64 bits is returned. */
-static inline __attribute__((always_inline)) uint64_t unpack_groups(const unsigned char *src,
-                                                                    uint32_t *out, uint32_t groups,
-                                                                    const unsigned w,
-                                                                    const int sums, uint64_t acc) {
+ * every load offset and shift is one too. A group reads up to w + 8 bytes from its start. */
+static inline __attribute__((always_inline)) void unpack_groups(const unsigned char *src,
+                                                                uint32_t *out, uint32_t groups,
+                                                                const unsigned w) {
   const uint64_t mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
   for (uint32_t g = 0; g < groups; g++, src += w, out += 8)
-    for (unsigned j = 0; j < 8; j++) {
-      uint32_t x = (uint32_t)((load_le64(src + j * w / 8) >> (j * w % 8)) & mask);
-      if (sums) {
-        acc += (uint64_t)x + 1;
-        out[j] = (uint32_t)acc;
-      } else {
-        out[j] = x;
-      }
-    }
-  return acc;
+    for (unsigned j = 0; j < 8; j++)
+      out[j] = (uint32_t)((load_le64(src + j * w / 8) >> (j * w % 8)) & mask);
 }
 
-/* The last n % 8 values (a group's worth read from src) as unpack_groups gives them. */
-static inline __attribute__((always_inline)) uint64_t unpack_tail(const unsigned char *src,
-                                                                  uint32_t *out, uint32_t tail,
-                                                                  const unsigned w, const int sums,
-                                                                  uint64_t acc) {
+/* The last n % 8 values (a group's worth read from src). */
+static inline __attribute__((always_inline)) void unpack_tail(const unsigned char *src,
+                                                              uint32_t *out, uint32_t tail,
+                                                              const unsigned w) {
   uint32_t last[8];
-  unpack_groups(src, last, 1, w, 0, 0);
-  for (uint32_t j = 0; j < tail; j++) {
-    acc += (uint64_t)last[j] + 1;
-    out[j] = sums ? (uint32_t)acc : last[j];
-  }
-  return acc;
+  unpack_groups(src, last, 1, w);
+  memcpy(out, last, tail * sizeof *last);
 }
 
 /* The n values at width w (1..32) of ceil(n * w / 8) bytes at src, of which avail are
  * readable: the groups that can read w + 8 bytes in place do, the rest (near the end of a
  * stored value) go through a copy padded with zeros. */
-static inline __attribute__((always_inline)) uint64_t unpack_width(const unsigned char *src,
-                                                                   size_t avail, uint32_t *out,
-                                                                   uint32_t n, const unsigned w,
-                                                                   const int sums, uint64_t acc) {
+static inline __attribute__((always_inline)) void unpack_width(const unsigned char *src,
+                                                               size_t avail, uint32_t *out,
+                                                               uint32_t n, const unsigned w) {
   uint32_t groups = n / 8, tail = n % 8;
   size_t fit = avail >= w + 8 ? (avail - 8) / w : 0; /* groups (or a tail) in place */
   uint32_t direct = fit < groups ? (uint32_t)fit : groups;
-  acc = unpack_groups(src, out, direct, w, sums, acc);
+  unpack_groups(src, out, direct, w);
   if (direct == groups && (!tail || fit > groups)) {
-    if (tail) acc = unpack_tail(src + (size_t)groups * w, out + groups * 8, tail, w, sums, acc);
-    return acc;
+    if (tail) unpack_tail(src + (size_t)groups * w, out + groups * 8, tail, w);
+    return;
   }
   unsigned char pad[SG_BLOCK_MAX * 4 + 40];
   size_t done = (size_t)direct * w, rest = ((size_t)n * w + 7) / 8 - done;
   memcpy(pad, src + done, rest);
   memset(pad + rest, 0, w + 8);
-  acc = unpack_groups(pad, out + direct * 8, groups - direct, w, sums, acc);
-  if (tail)
-    acc = unpack_tail(pad + (size_t)(groups - direct) * w, out + groups * 8, tail, w, sums, acc);
-  return acc;
+  unpack_groups(pad, out + direct * 8, groups - direct, w);
+  if (tail) unpack_tail(pad + (size_t)(groups - direct) * w, out + groups * 8, tail, w);
 }
 
+/* SEOGO_NO_SIMD builds the portable code alone (to test it on a machine with AVX2). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SEOGO_NO_SIMD)
+#include <immintrin.h>
+#define SG_UNPACK_AVX2 1
+
+/* Groups of eight values at width w (1..24) with AVX2, for processors that have it: each half
+ * of a group (four values within 13 bytes of the half's first byte) is loaded 16 bytes wide,
+ * and each value's four bytes are shuffled into its lane, shifted and masked. A group reads
+ * w / 2 + 16 bytes from its start. */
+__attribute__((target("avx2"))) static void unpack_groups_avx2(const unsigned char *src,
+                                                               uint32_t *out, uint32_t groups,
+                                                               unsigned w) {
+  size_t half = w / 2; /* the second half's first byte: value 4 starts in it */
+  __m256i bit =
+      _mm256_mullo_epi32(_mm256_set1_epi32((int)w), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  __m256i base =
+      _mm256_setr_epi32(0, 0, 0, 0, (int)half * 8, (int)half * 8, (int)half * 8, (int)half * 8);
+  __m256i first = _mm256_srli_epi32(_mm256_sub_epi32(bit, base), 3); /* in its half */
+  __m256i bytes = _mm256_add_epi32(_mm256_mullo_epi32(first, _mm256_set1_epi32(0x01010101)),
+                                   _mm256_set1_epi32(0x03020100));
+  __m256i shift = _mm256_and_si256(bit, _mm256_set1_epi32(7));
+  __m256i mask = _mm256_set1_epi32((int)((1u << w) - 1));
+  for (uint32_t g = 0; g < groups; g++, src += w, out += 8) {
+    __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)src);
+    __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(src + half));
+    __m256i x = _mm256_inserti128_si256(_mm256_castsi128_si256(lo), hi, 1);
+    x = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi8(x, bytes), shift), mask);
+    _mm256_storeu_si256((__m256i *)(void *)out, x);
+  }
+}
+
+/* The running sums start + v[0] + 1, + v[1] + 1, ... of v in place modulo 2^32, eight at a
+ * time (a prefix sum within each half, the low half's total added to the high half, the sum
+ * so far to both); returns the last. */
+__attribute__((target("avx2"))) static uint32_t running_sums_avx2(uint32_t *v, uint32_t n,
+                                                                  uint32_t start) {
+  __m256i sum = _mm256_set1_epi32((int)start), one = _mm256_set1_epi32(1);
+  uint32_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(v + i)), one);
+    x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+    x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
+    __m256i low = _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(3));
+    x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_setzero_si256(), low, 0xf0));
+    x = _mm256_add_epi32(x, sum);
+    _mm256_storeu_si256((__m256i *)(void *)(v + i), x);
+    sum = _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7));
+  }
+  uint32_t acc = (uint32_t)_mm256_cvtsi256_si32(sum);
+  for (; i < n; i++) v[i] = acc += v[i] + 1;
+  return acc;
+}
+#endif
+
 /* Reads n (1 <= n <= SG_BLOCK_MAX) packed values; -1 when the bytes end early, the width is
- * over 32 or an exception is out of place. A routine per width unpacks them eight at a time.
- * With sums (not NULL), out gets the running sums *sums += value + 1 of the n values instead,
- * the last in *sums in 64 bits (n values below 2^32 cannot wrap it). */
-static int unpack(reader *r, uint32_t *out, uint32_t n, uint64_t *sums) {
+ * over 32 or an exception is out of place. A routine per width unpacks them eight at a time;
+ * the exceptions, read first, are patched in after. *wide (unless NULL) gets a bound on the
+ * values: none has a bit it does not. */
+static int unpack(reader *r, uint32_t *out, uint32_t n, uint32_t *wide) {
   const unsigned char *wp = read_bytes(r, 1);
   if (!wp || (*wp & ~(SG_PACK_EXCEPTIONS | 63)) || (*wp & 63) > 32) return -1;
-  unsigned w = *wp & 63, exceptions = *wp & SG_PACK_EXCEPTIONS;
-  if (exceptions && w == 32) return -1;
+  unsigned w = *wp & 63;
+  if ((*wp & SG_PACK_EXCEPTIONS) && w == 32) return -1;
   const unsigned char *src = read_bytes(r, ((size_t)n * w + 7) / 8);
   if (!src) return -1;
   size_t avail = (size_t)(r->end - src);
-  uint64_t acc = sums ? *sums : 0;
-  if (w == 0 && !sums) {
-    memset(out, 0, n * sizeof *out);
-  } else if (w == 0) {
-    for (uint32_t i = 0; i < n; i++) out[i] = (uint32_t)(acc += 1);
-  } else if (!sums) {
-    switch (w) {
-#define SG_PLAIN(k)                            \
-  case k:                                      \
-    unpack_width(src, avail, out, n, k, 0, 0); \
-    break;
-      SG_PLAIN(1)
-      SG_PLAIN(2)
-      SG_PLAIN(3)
-      SG_PLAIN(4) SG_PLAIN(5) SG_PLAIN(6) SG_PLAIN(7) SG_PLAIN(8) SG_PLAIN(9) SG_PLAIN(10)
-          SG_PLAIN(11) SG_PLAIN(12) SG_PLAIN(13) SG_PLAIN(14) SG_PLAIN(15) SG_PLAIN(16) SG_PLAIN(17)
-              SG_PLAIN(18) SG_PLAIN(19) SG_PLAIN(20) SG_PLAIN(21) SG_PLAIN(22) SG_PLAIN(23)
-                  SG_PLAIN(24) SG_PLAIN(25) SG_PLAIN(26) SG_PLAIN(27) SG_PLAIN(28) SG_PLAIN(29)
-                      SG_PLAIN(30) SG_PLAIN(31) SG_PLAIN(32)
-#undef SG_PLAIN
-    }
-  } else {
-    switch (w) {
-#define SG_SUMS(k)                                     \
-  case k:                                              \
-    acc = unpack_width(src, avail, out, n, k, 1, acc); \
-    break;
-      SG_SUMS(1)
-      SG_SUMS(2)
-      SG_SUMS(3)
-      SG_SUMS(4) SG_SUMS(5) SG_SUMS(6) SG_SUMS(7) SG_SUMS(8) SG_SUMS(9) SG_SUMS(10) SG_SUMS(11)
-          SG_SUMS(12) SG_SUMS(13) SG_SUMS(14) SG_SUMS(15) SG_SUMS(16) SG_SUMS(17) SG_SUMS(18)
-              SG_SUMS(19) SG_SUMS(20) SG_SUMS(21) SG_SUMS(22) SG_SUMS(23) SG_SUMS(24) SG_SUMS(25)
-                  SG_SUMS(26) SG_SUMS(27) SG_SUMS(28) SG_SUMS(29) SG_SUMS(30) SG_SUMS(31)
-                      SG_SUMS(32)
-#undef SG_SUMS
-    }
+  exceptions e;
+  e.n = 0;
+  if ((*wp & SG_PACK_EXCEPTIONS) && read_exceptions(r, n, w, &e)) return -1;
+  uint32_t done = 0; /* values unpacked with AVX2 */
+#ifdef SG_UNPACK_AVX2
+  if (w >= 1 && w <= 24 && n >= 8 && __builtin_cpu_supports("avx2")) {
+    size_t reach = w / 2 + 16, fit = avail >= reach ? (avail - reach) / w + 1 : 0;
+    uint32_t groups = fit < n / 8 ? (uint32_t)fit : n / 8;
+    unpack_groups_avx2(src, out, groups, w);
+    done = groups * 8;
+    src += (size_t)groups * w;
+    avail -= (size_t)groups * w;
   }
-  uint64_t carry = 0;
-  if (exceptions && patch(r, out, n, w, sums ? &carry : NULL)) return -1;
-  if (sums) *sums = acc + carry;
+#endif
+  /* clang-format off */
+  switch (w) {
+  case 0: memset(out, 0, n * sizeof *out); break;
+#define SG_WIDTH(k) case k: unpack_width(src, avail, out + done, n - done, k); break;
+  SG_WIDTH(1) SG_WIDTH(2) SG_WIDTH(3) SG_WIDTH(4) SG_WIDTH(5) SG_WIDTH(6) SG_WIDTH(7) SG_WIDTH(8)
+  SG_WIDTH(9) SG_WIDTH(10) SG_WIDTH(11) SG_WIDTH(12) SG_WIDTH(13) SG_WIDTH(14) SG_WIDTH(15)
+  SG_WIDTH(16) SG_WIDTH(17) SG_WIDTH(18) SG_WIDTH(19) SG_WIDTH(20) SG_WIDTH(21) SG_WIDTH(22)
+  SG_WIDTH(23) SG_WIDTH(24) SG_WIDTH(25) SG_WIDTH(26) SG_WIDTH(27) SG_WIDTH(28) SG_WIDTH(29)
+  SG_WIDTH(30) SG_WIDTH(31) SG_WIDTH(32)
+#undef SG_WIDTH
+  }
+  /* clang-format on */
+  uint32_t bits = w == 32 ? 0xffffffffu : (1u << w) - 1;
+  for (unsigned k = 0; k < e.n; k++) {
+    out[e.at[k]] |= e.high[k];
+    bits |= e.high[k];
+  }
+  if (wide) *wide = bits;
   return 0;
 }
 
@@ -578,42 +600,90 @@ int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *coun
   return SEOGO_OK;
 }
 
-/* The pids are running sums of the gaps, unpacked as such; in 64 bits (at most SG_BLOCK_MAX
- * gaps below 2^32) they cannot wrap, and as they only grow, a last pid below 2^32 means every
- * pid is. */
+/* What the tfs pass finds (see decode_tfs). */
+typedef struct tf_check {
+  uint32_t any, sum, above, at;
+} tf_check;
+
+/* Adds one to each stored tf, checking them on the way without branches (a loop that
+ * vectorizes). */
+static inline __attribute__((always_inline)) tf_check tf_pass(uint32_t *v, uint32_t n,
+                                                              int32_t top) {
+  tf_check c = {0, n, 0, 0};
+  for (uint32_t i = 0; i < n; i++) {
+    c.any |= v[i];
+    c.sum += v[i];
+    c.above += (int32_t)v[i] > top;
+    c.at += (int32_t)v[i] == top;
+    v[i] += 1;
+  }
+  return c;
+}
+
+static tf_check tf_pass_default(uint32_t *v, uint32_t n, int32_t top) {
+  return tf_pass(v, n, top);
+}
+
+#ifdef SG_UNPACK_AVX2
+__attribute__((target("avx2"))) static tf_check tf_pass_avx2(uint32_t *v, uint32_t n, int32_t top) {
+  return tf_pass(v, n, top);
+}
+#endif
+
+/* The pids as a running sum of the gaps in 64 bits: at most SG_BLOCK_MAX gaps below 2^32
+ * cannot wrap it, and as it only grows, a last pid below 2^32 means every pid is (one test
+ * at the end, not one a step). Four at a time: the loop's own count costs as much as a
+ * step. */
 static int decode_pids(reader *r, uint32_t key_pid, sg_block *out, seogo_error *err) {
-  uint64_t pid = (uint64_t)key_pid - 1; /* value[0] is pid[0] - key_pid, not minus one */
-  if (unpack(r, out->pids, out->count, &pid))
-    return block_corrupt(err, "is truncated in its passage ids");
+  uint32_t *v = out->pids, n = out->count, i = 1, wide;
+  if (unpack(r, v, n, &wide)) return block_corrupt(err, "is truncated in its passage ids");
+  uint64_t pid;
+#ifdef SG_UNPACK_AVX2
+  /* gaps below 2^24 add up to less than 2^31: the sum modulo 2^32 wraps at most once, and
+   * then ends below where it started */
+  if (!(wide >> 24) && __builtin_cpu_supports("avx2")) {
+    uint32_t last = running_sums_avx2(v, n, key_pid - 1);
+    pid = last < key_pid ? (uint64_t)UINT32_MAX + 1 : last;
+  } else
+#endif
+  {
+    pid = (uint64_t)key_pid + v[0];
+    v[0] = (uint32_t)pid;
+    for (; i + 4 <= n; i += 4) {
+      uint64_t a = pid + v[i] + 1, b = a + v[i + 1] + 1, c = b + v[i + 2] + 1;
+      pid = c + v[i + 3] + 1;
+      v[i] = (uint32_t)a, v[i + 1] = (uint32_t)b, v[i + 2] = (uint32_t)c, v[i + 3] = (uint32_t)pid;
+    }
+    for (; i < n; i++) v[i] = (uint32_t)(pid += (uint64_t)v[i] + 1);
+  }
   if (pid > UINT32_MAX) return block_corrupt(err, "has a passage id out of range");
   if (pid != out->last_pid)
     return block_corrupt(err, "disagrees with its header on the last passage");
   return SEOGO_OK;
 }
 
-/* The tfs (stored minus one) in one pass without branches that vectorizes. The stored values
- * are checked, not the tfs, so that a stored 2^32 - 1 cannot pass as a tf of 0; the sum and
- * the signed comparisons hold once every value is below 2^16, which valid ones are (the
- * largest equals the header's max_tf - 1 <= SG_MAX_POSITIONS - 1). */
+/* The tfs (stored minus one) in one pass without branches. The stored values are checked, not
+ * the tfs, so that a stored 2^32 - 1 cannot pass as a tf of 0; the sum and the signed
+ * comparisons hold once every value is below 2^16, which valid ones are (the largest equals
+ * the header's max_tf - 1 <= SG_MAX_POSITIONS - 1). */
 static int decode_tfs(reader *r, sg_block *out, uint64_t *total, seogo_error *err) {
   uint32_t *v = out->tfs, n = out->count;
   if (unpack(r, v, n, NULL)) return block_corrupt(err, "is truncated in its term frequencies");
   int32_t top = (int32_t)out->max_tf - 1;
-  uint32_t any = 0, sum = n, above = 0, at = 0;
-  for (uint32_t i = 0; i < n; i++) {
-    any |= v[i];
-    sum += v[i];
-    above += (int32_t)v[i] > top;
-    at += (int32_t)v[i] == top;
-    v[i] += 1;
-  }
-  if (any >> 16) return block_corrupt(err, "has a bad term frequency");
-  if (above || !at) return block_corrupt(err, "disagrees with its header on max tf");
+  tf_check c;
+#ifdef SG_UNPACK_AVX2
+  if (__builtin_cpu_supports("avx2"))
+    c = tf_pass_avx2(v, n, top);
+  else
+#endif
+    c = tf_pass_default(v, n, top);
+  if (c.any >> 16) return block_corrupt(err, "has a bad term frequency");
+  if (c.above || !c.at) return block_corrupt(err, "disagrees with its header on max tf");
   /* every chunk of SG_BLOCK_MAX positions takes at least its width byte: this bounds the
    * allocation by the value's size */
-  if ((sum + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX > (uint64_t)(r->end - r->p))
+  if ((c.sum + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX > (uint64_t)(r->end - r->p))
     return block_corrupt(err, "is truncated in positions");
-  *total = sum;
+  *total = c.sum;
   return SEOGO_OK;
 }
 
@@ -732,10 +802,8 @@ static int read_run(sg_block *b, uint32_t k, uint32_t n) {
   unsigned w = *wp & 63;
   if ((*wp & SG_PACK_EXCEPTIONS) && w == 32) return -1;
   if (!read_bytes(&r, ((size_t)n * w + 7) / 8)) return -1;
-  if (*wp & SG_PACK_EXCEPTIONS) {
-    uint32_t scratch[SG_BLOCK_MAX] = {0};
-    if (patch(&r, scratch, n, w, NULL)) return -1;
-  }
+  exceptions e;
+  if ((*wp & SG_PACK_EXCEPTIONS) && read_exceptions(&r, n, w, &e)) return -1;
   b->run_at[k + 1] = (uint32_t)(r.p - b->pos_data);
   return 0;
 }
