@@ -401,6 +401,34 @@ static __attribute__((noinline)) int read_exceptions(reader *r, uint32_t n, unsi
   const unsigned char *np = read_bytes(r, 1);
   if (!np || *np == 0 || *np > n) return -1;
   e->n = *np;
+  /* With room for every exception at its longest (an index byte and a varint of five bytes,
+   * high being below 2^32) no read needs a bounds test, and the checks fold into one test at
+   * the end. A longer (overlong) varint leaves it to the careful loop below. */
+  const unsigned char *p = r->p;
+  if ((size_t)(r->end - p) >= (size_t)e->n * 6) {
+    uint32_t from = 0, bad = 0;
+    uint64_t limit = ((uint64_t)1 << (32 - w)) - 1; /* high - 1 must be below it */
+    unsigned k = 0;
+    for (; k < e->n; k++) {
+      uint32_t at = p[0];
+      uint64_t high = p[1] & 0x7f;
+      unsigned len = 2;
+      while ((p[len - 1] & 0x80) && len < 6) {
+        high |= (uint64_t)(p[len] & 0x7f) << (7 * (len - 1));
+        len++;
+      }
+      if (p[len - 1] & 0x80) break;
+      p += len;
+      bad |= (at < from) | (at >= n) | (high - 1 >= limit);
+      e->at[k] = (uint8_t)at;
+      e->high[k] = (uint32_t)(high << w);
+      from = at + 1;
+    }
+    if (k == e->n) {
+      r->p = p;
+      return bad ? -1 : 0;
+    }
+  }
   uint32_t from = 0; /* indexes strictly ascending */
   for (unsigned k = 0; k < e->n; k++) {
     const unsigned char *ip = read_bytes(r, 1);
@@ -486,25 +514,27 @@ __attribute__((target("avx2"))) static void unpack_groups_avx2(const unsigned ch
   }
 }
 
-/* The running sums start + v[0] + 1, + v[1] + 1, ... of v in place modulo 2^32, eight at a
- * time (a prefix sum within each half, the low half's total added to the high half, the sum
- * so far to both); returns the last. */
-__attribute__((target("avx2"))) static uint32_t running_sums_avx2(uint32_t *v, uint32_t n,
-                                                                  uint32_t start) {
-  __m256i sum = _mm256_set1_epi32((int)start), one = _mm256_set1_epi32(1);
+/* The running sums start + in[0] + add, + in[1] + add, ... of in into out (which may be in)
+ * modulo 2^32, eight at a time (a prefix sum within each half, the low half's total added to
+ * the high half, the sum so far to both); returns the last. */
+__attribute__((target("avx2"))) static uint32_t running_sums_avx2(const uint32_t *in, uint32_t *out,
+                                                                  uint32_t n, uint32_t start,
+                                                                  uint32_t add) {
+  __m256i sum = _mm256_set1_epi32((int)start), plus = _mm256_set1_epi32((int)add);
   uint32_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    __m256i x = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(v + i)), one);
+    __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)(in + i));
+    x = _mm256_add_epi32(x, plus);
     x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
     x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
     __m256i low = _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(3));
     x = _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_setzero_si256(), low, 0xf0));
     x = _mm256_add_epi32(x, sum);
-    _mm256_storeu_si256((__m256i *)(void *)(v + i), x);
+    _mm256_storeu_si256((__m256i *)(void *)(out + i), x);
     sum = _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7));
   }
   uint32_t acc = (uint32_t)_mm256_cvtsi256_si32(sum);
-  for (; i < n; i++) v[i] = acc += v[i] + 1;
+  for (; i < n; i++) out[i] = acc += in[i] + add;
   return acc;
 }
 #endif
@@ -642,7 +672,7 @@ static int decode_pids(reader *r, uint32_t key_pid, sg_block *out, seogo_error *
   /* gaps below 2^24 add up to less than 2^31: the sum modulo 2^32 wraps at most once, and
    * then ends below where it started */
   if (!(wide >> 24) && __builtin_cpu_supports("avx2")) {
-    uint32_t last = running_sums_avx2(v, n, key_pid - 1);
+    uint32_t last = running_sums_avx2(v, v, n, key_pid - 1, 1);
     pid = last < key_pid ? (uint64_t)UINT32_MAX + 1 : last;
   } else
 #endif
@@ -728,13 +758,22 @@ static int positions_from_gaps(sg_block *b, seogo_error *err) {
   return rc ? block_corrupt(err, "has a position out of range") : SEOGO_OK;
 }
 
-static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
+/* Fills pos_start from the tfs; returns the block's number of positions. */
+static uint32_t fill_starts(sg_block *b) {
+  uint32_t n = b->count, *starts = b->pos_start;
+  const uint32_t *tfs = b->tfs;
+  starts[0] = 0;
+#ifdef SG_UNPACK_AVX2
+  if (__builtin_cpu_supports("avx2")) return running_sums_avx2(tfs, starts + 1, n, 0, 0);
+#endif
   uint32_t at = 0;
-  for (uint32_t i = 0; i < out->count; i++) {
-    out->pos_start[i] = at;
-    at += out->tfs[i];
-  }
-  out->pos_start[out->count] = at;
+  for (uint32_t i = 0; i < n; i++) starts[i + 1] = at += tfs[i];
+  return at;
+}
+
+/* Decodes the positions of a block whose pos_start is filled. */
+static int decode_positions(reader *r, sg_block *out, seogo_error *err) {
+  uint32_t at = out->pos_start[out->count];
   for (uint32_t off = 0; off < at; off += SG_BLOCK_MAX) {
     uint32_t n = at - off < SG_BLOCK_MAX ? at - off : SG_BLOCK_MAX;
     if (unpack(r, out->positions + off, n, NULL))
@@ -781,9 +820,9 @@ int sg_block_decode_head(const void *data, size_t len, uint32_t key_pid, sg_bloc
 
 int sg_block_decode_positions(sg_block *b, seogo_error *err) {
   if (b->pos_ready) return SEOGO_OK;
-  uint64_t total = 0;
-  for (uint32_t i = 0; i < b->count; i++) total += b->tfs[i];
-  if (block_reserve(b, b->count, (size_t)total)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
+  uint32_t total = b->starts_ready ? b->pos_start[b->count] : fill_starts(b);
+  b->starts_ready = 1;
+  if (block_reserve(b, b->count, total)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
   reader r;
   reader_init(&r, b->pos_data, b->pos_len);
   int rc = decode_positions(&r, b, err);
@@ -863,12 +902,7 @@ static void run_values(const sg_block *b, uint32_t k, uint32_t n, uint32_t lo, u
 int sg_block_passage_positions(sg_block *b, uint32_t i, seogo_error *err) {
   if (b->pos_ready || b->pos_one == i) return SEOGO_OK;
   if (!b->starts_ready) {
-    uint32_t at = 0;
-    for (uint32_t p = 0; p < b->count; p++) {
-      b->pos_start[p] = at;
-      at += b->tfs[p];
-    }
-    b->pos_start[b->count] = at;
+    uint32_t at = fill_starts(b);
     if (block_reserve(b, b->count, at)) return sg_fail(err, SEOGO_ENOMEM, "out of memory");
     b->starts_ready = 1;
   }
