@@ -601,10 +601,14 @@ static int leapfrog(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seog
   }
 }
 
-/* leapfrog when every kid is one term (lone_term): the kids take turns, each moving its cursor
- * to the passage the last one reached, with only the checks that one term needs; the cursors
- * end where leapfrog would leave them. */
-static int leapfrog_lone(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out, seogo_error *err) {
+/* leapfrog when every kid is a term sequence that need not start a word (seq_kids): the kids
+ * take turns, each moving only its rarest term to the passage the last one reached, with the
+ * checks one term needs; where they all stand, each kid's other terms are brought there too
+ * (a word's bigrams nearly always occur together, so they rarely move it on). The cursors end
+ * where leapfrog would leave them. */
+static inline __attribute__((always_inline)) int leapfrog_seq(sg_matcher **kids, size_t n,
+                                                              uint32_t t, int lone, uint32_t *out,
+                                                              seogo_error *err) {
   size_t i = 0, agree = 0; /* kids[i] moves next; `agree` kids before it stand on t */
   for (;;) {
     sg_matcher *k = kids[i];
@@ -621,10 +625,10 @@ static int leapfrog_lone(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out,
         break;
       }
     }
-    sg_postings *p = k->post;
+    sg_postings *p = k->lead;
     if ((rc = sg_postings_advance(p, t, err))) return rc;
     uint32_t at = p->pid;
-    if (at != SG_PID_END && floor_wanted(k) && !floor_met(k, p) &&
+    if (at != SG_PID_END && (lone || k->nterms == 1) && floor_wanted(k) && !floor_met(k, p) &&
         (rc = seq_candidate(k, at, &at, err)))
       return rc;
     if (at == SG_PID_END) {
@@ -635,9 +639,25 @@ static int leapfrog_lone(sg_matcher **kids, size_t n, uint32_t t, uint32_t *out,
       t = at;
       agree = 0;
     }
-    if (++agree == n) {
+    if (++agree == n && lone) {
       *out = t;
       return SEOGO_OK;
+    }
+    if (agree == n) { /* the rarest terms meet: the others too? */
+      for (i = 0; i < n && at == t; i++)
+        if (kids[i]->nterms > 1 && (rc = seq_candidate(kids[i], t, &at, err))) return rc;
+      if (at == SG_PID_END) {
+        set_end(kids[i - 1]);
+        break;
+      }
+      if (at == t) {
+        *out = t;
+        return SEOGO_OK;
+      }
+      t = at; /* kids[i - 1] moved on: it stands there (a step that does not move it) */
+      agree = 0;
+      i--;
+      continue;
     }
     i = i + 1 == n ? 0 : i + 1;
   }
@@ -740,7 +760,9 @@ static int near_occurrences(sg_matcher *m, seogo_error *err) {
 
 /* A phrase or NEAR group: its words (each found, positions checked) meet in one passage. */
 static int group_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
-  if (m->lone_kids) return leapfrog_lone(m->lf ? m->lf : m->kids, m->nkids, t, out, err);
+  if (m->seq_kids) /* twice, so that each is compiled for its kind of kids */
+    return m->seq_kids == 2 ? leapfrog_seq(m->lf ? m->lf : m->kids, m->nkids, t, 1, out, err)
+                            : leapfrog_seq(m->lf ? m->lf : m->kids, m->nkids, t, 0, out, err);
   return leapfrog(m->lf ? m->lf : m->kids, m->nkids, t, out, err);
 }
 
@@ -797,7 +819,9 @@ static int seek_union(sg_matcher *m, uint32_t target, seogo_error *err) {
 
 /* AND: the positive kids meet in one passage, then none of the excluded ones is there. */
 static int and_candidate(sg_matcher *m, uint32_t t, uint32_t *out, seogo_error *err) {
-  if (m->lone_kids) return leapfrog_lone(m->lf ? m->lf : m->kids, m->npos, t, out, err);
+  if (m->seq_kids)
+    return m->seq_kids == 2 ? leapfrog_seq(m->lf ? m->lf : m->kids, m->npos, t, 1, out, err)
+                            : leapfrog_seq(m->lf ? m->lf : m->kids, m->npos, t, 0, out, err);
   return leapfrog(m->lf ? m->lf : m->kids, m->npos, t, out, err);
 }
 
@@ -1049,12 +1073,17 @@ static int sort_by_df(sg_matcher *m, sg_reader *r, double n, seogo_error *err) {
   }
   m->lone_term = m->kind == M_SEQ && m->nterms == 1 && !m->word_start;
   int rc = m->kind == M_SEQ && m->nterms > 1 ? order_terms(m, r, err) : SEOGO_OK;
+  if (!rc && m->nterms) m->lead = &m->post[m->order ? m->order[0] : 0];
   if (!rc && m->kind != M_AND && m->kind != M_OR && m->kind != M_FILE)
     rc = df_bound(m, r, n, &m->df_est, err);
   if (rc || (m->kind != M_AND && m->kind != M_PHRASE && m->kind != M_NEAR)) return rc;
   size_t nk = m->kind == M_AND ? m->npos : m->nkids;
-  m->lone_kids = nk > 0;
-  for (size_t i = 0; i < nk; i++) m->lone_kids &= m->kids[i]->lone_term;
+  m->seq_kids = nk > 0 ? 2 : 0; /* 2: every kid a lone_term; 1: a term sequence */
+  for (size_t i = 0; i < nk; i++) {
+    const sg_matcher *k = m->kids[i];
+    if (!k->lone_term && m->seq_kids == 2) m->seq_kids = 1;
+    if (k->kind != M_SEQ || k->nterms == 0 || k->word_start) m->seq_kids = 0;
+  }
   if (!(m->lf = malloc(nk * sizeof *m->lf))) return nomem(err);
   for (size_t i = 0; i < nk; i++) {
     size_t j = i;

@@ -63,12 +63,14 @@ struct sg_matcher {
   sg_matcher **kids;
   size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
   sg_matcher **lf;   /* AND, PHRASE, NEAR: the positive kids, rarest first (eval.c) */
-  int lone_kids;     /* AND, PHRASE, NEAR: every positive kid is a lone_term */
+  int seq_kids;      /* AND, PHRASE, NEAR: every positive kid is a term sequence that need not
+                        start a word (eval.c: leapfrog_seq); 2: each of one term */
   double df_est;     /* an upper bound of the passages where it matches (eval.c) */
   /* SEQ: terms at consecutive positions */
   sg_postings *post;
   size_t *at;        /* per term: scan index into its positions */
   size_t *order;     /* terms by df, rarest first: the order they are moved in */
+  sg_postings *lead; /* the rarest term (set by sg_plan_prepare) */
   size_t nterms;
   /* SEQ: the plan's only unit when this sequence's occurrences bound its tf (the sequence
    * itself, or the last word of a phrase), and what that unit needs (eval.c) */

@@ -555,10 +555,18 @@ static void test_intersection_of_frequent_words(void) {
   /* words of one term each (two-syllable Korean words, English words) meet by moving their
    * cursors in turns: the passages where they all occur are exactly those of every word's own
    * search, across the blocks of their postings, with or without pruning */
-  static const char *const words[][3] = {{"기술", "산업", NULL},   {"기술", "정책", "국가"},
-                                         {"핵심", "기술", NULL},   {"기반", "산업", NULL},
-                                         {"협력", "전략", "미국"}, {"AI", "GPU", NULL},
-                                         {"기술", "모델", NULL}};
+  static const char *const words[][3] = {
+      {"기술", "산업", NULL},
+      {"기술", "정책", "국가"},
+      {"핵심", "기술", NULL},
+      {"기반", "산업", NULL},
+      {"협력", "전략", "미국"},
+      {"AI", "GPU", NULL},
+      {"기술", "모델", NULL},
+      /* words of several bigrams, each bigram also found without the others */
+      {"데이터", "인프라", NULL},
+      {"데이터", "기술", NULL},
+      {"인프라", "산업", "미국"}};
   for (size_t q = 0; q < sizeof words / sizeof words[0]; q++) {
     char query[256] = "";
     size_t nw = words[q][2] ? 3 : 2, n0 = 0;
@@ -593,6 +601,20 @@ static void test_intersection_of_frequent_words(void) {
       check_pruned_like_exhaustive(query, limit, 0, &pruned);
     free(pids);
     free(meet);
+  }
+  /* one word without another: where it occurs less where both do */
+  static const char *const without[][2] = {
+      {"인프라", "미국"}, {"데이터", "산업"}, {"기술", "정책"}};
+  for (size_t q = 0; q < sizeof without / sizeof without[0]; q++) {
+    char minus[128], both[128];
+    snprintf(minus, sizeof minus, "%s -%s", without[q][0], without[q][1]);
+    snprintf(both, sizeof both, "%s AND %s", without[q][0], without[q][1]);
+    size_t n, nw, nb;
+    free(all_pids(minus, &n));
+    free(all_pids(without[q][0], &nw));
+    free(all_pids(both, &nb));
+    CHECK_MSG(n == nw - nb && nb > 0, "[%s]: %zu passages, [%s] %zu less %zu", minus, n,
+              without[q][0], nw, nb);
   }
   /* the same words as phrases: a part of where they meet */
   static const char *const pairs[][2] = {
