@@ -23,6 +23,8 @@ int sg_reader_begin(sg_reader *r, seogo_index *index, seogo_error *err) {
 }
 
 void sg_reader_end(sg_reader *r) {
+  if (r->norms_cur) mdb_cursor_close(r->norms_cur);
+  r->norms_cur = NULL;
   if (r->txn) sg_store_read_end(r->store, r->txn);
   r->txn = NULL;
 }
@@ -124,8 +126,18 @@ int sg_reader_text(sg_reader *r, uint32_t doc_id, const char **text, size_t *len
 int sg_reader_norm(sg_reader *r, uint32_t pid, uint32_t *length, seogo_error *err) {
   uint32_t key = pid / SG_NORMS_PER_KEY;
   if (!r->norms_valid || r->norms_key != key) {
-    MDB_val v;
-    int rc = get_by_id(r, r->store->norms, key, &v, "norms", err);
+    /* through a cursor: a search asks for the records in ascending order, and LMDB finds a
+     * key on the page the cursor stands on without descending the tree again */
+    int rc;
+    if (!r->norms_cur && (rc = mdb_cursor_open(r->txn, r->store->norms, &r->norms_cur))) {
+      r->norms_cur = NULL;
+      return sg_store_mdb_error(rc, "norms", err);
+    }
+    unsigned char kb[4];
+    sg_put_be32(kb, key);
+    MDB_val k = {sizeof kb, kb}, v;
+    rc = mdb_cursor_get(r->norms_cur, &k, &v, MDB_SET_KEY);
+    rc = rc == MDB_NOTFOUND ? SEOGO_NOTFOUND : rc ? sg_store_mdb_error(rc, "norms", err) : 0;
     if (rc == SEOGO_NOTFOUND) memset(r->norms, 0, sizeof r->norms);
     else if (rc) return rc;
     else if (v.mv_size != sizeof r->norms) return corrupt(err, "a norms record has a bad size");

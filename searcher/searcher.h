@@ -71,6 +71,7 @@ typedef struct sg_reader {
   sg_store *store;
   MDB_txn *txn;
   sg_stats stats;
+  MDB_cursor *norms_cur;         /* reads the "norms" records (opened when first needed) */
   uint32_t norms_key;            /* cached "norms" value, valid when norms_valid */
   int norms_valid;
   unsigned char norms[SG_NORMS_PER_KEY * 2];
