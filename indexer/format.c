@@ -893,7 +893,7 @@ static void run_values(const sg_block *b, uint32_t k, uint32_t n, uint32_t lo, u
   unsigned nexc = *read_bytes(&r, 1);
   for (unsigned e = 0; e < nexc; e++) {
     unsigned idx = *read_bytes(&r, 1);
-    uint64_t high = read_varint(&r);
+    uint64_t high = read_small(&r);
     if (idx >= hi) break;
     if (idx >= lo) out[idx - lo] |= (uint32_t)(high << w);
   }
