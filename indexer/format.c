@@ -630,33 +630,37 @@ int sg_block_peek(const void *data, size_t len, uint32_t key_pid, uint32_t *coun
   return SEOGO_OK;
 }
 
-/* What the tfs pass finds (see decode_tfs). */
+/* What the tfs pass finds (see decode_tfs): whether a stored value reaches 2^16, whether the
+ * largest (then) differs from `top`, and their sum plus n (valid when none reaches 2^16). */
 typedef struct tf_check {
-  uint32_t any, sum, above, at;
+  uint32_t wide, off, sum;
 } tf_check;
 
-/* Adds one to each stored tf, checking them on the way without branches (a loop that
- * vectorizes). */
-static inline __attribute__((always_inline)) tf_check tf_pass(uint32_t *v, uint32_t n,
-                                                              int32_t top) {
-  tf_check c = {0, n, 0, 0};
+/* Adds one to each stored tf, checking them on the way without branches: SSE2 has no unsigned
+ * maximum, so the loop counts the values above and at `top` (signed comparisons, right for
+ * values below 2^16), which vectorizes. */
+static tf_check tf_pass_default(uint32_t *v, uint32_t n, int32_t top) {
+  uint32_t any = 0, sum = n, above = 0, at = 0;
   for (uint32_t i = 0; i < n; i++) {
-    c.any |= v[i];
-    c.sum += v[i];
-    c.above += (int32_t)v[i] > top;
-    c.at += (int32_t)v[i] == top;
+    any |= v[i];
+    sum += v[i];
+    above += (int32_t)v[i] > top;
+    at += (int32_t)v[i] == top;
     v[i] += 1;
   }
-  return c;
-}
-
-static tf_check tf_pass_default(uint32_t *v, uint32_t n, int32_t top) {
-  return tf_pass(v, n, top);
+  return (tf_check){any >> 16, above || !at, sum};
 }
 
 #ifdef SG_UNPACK_AVX2
+/* tf_pass_default where AVX2 has the unsigned maximum. */
 __attribute__((target("avx2"))) static tf_check tf_pass_avx2(uint32_t *v, uint32_t n, int32_t top) {
-  return tf_pass(v, n, top);
+  uint32_t max = 0, sum = n;
+  for (uint32_t i = 0; i < n; i++) {
+    max = v[i] > max ? v[i] : max;
+    sum += v[i];
+    v[i] += 1;
+  }
+  return (tf_check){max >> 16, max != (uint32_t)top, sum};
 }
 #endif
 
@@ -707,8 +711,8 @@ static int decode_tfs(reader *r, sg_block *out, uint64_t *total, seogo_error *er
   else
 #endif
     c = tf_pass_default(v, n, top);
-  if (c.any >> 16) return block_corrupt(err, "has a bad term frequency");
-  if (c.above || !c.at) return block_corrupt(err, "disagrees with its header on max tf");
+  if (c.wide) return block_corrupt(err, "has a bad term frequency");
+  if (c.off) return block_corrupt(err, "disagrees with its header on max tf");
   /* every chunk of SG_BLOCK_MAX positions takes at least its width byte: this bounds the
    * allocation by the value's size */
   if ((c.sum + SG_BLOCK_MAX - 1) / SG_BLOCK_MAX > (uint64_t)(r->end - r->p))
