@@ -575,6 +575,50 @@ static void test_tf_wrap(void) {
   sg_block_free(&blk);
 }
 
+/* Exceptions must name values in ascending order, each once, and carry high bits that fit:
+ * a run that breaks one of these is corrupt (its header agreeing with what a lenient reader
+ * would make of it), however much room the value has after it. */
+static void test_exception_order(void) {
+  static const struct {
+    unsigned char bytes[8]; /* two exceptions of the pids run, width 1 over four zeros */
+    size_t len;
+    uint32_t last; /* the last pid a reader that skips the checks would find */
+    int ok;
+  } cases[] = {
+      {{0, 1, 1, 1}, 4, 7, 1},                            /* gaps 2, 2, 0, 0: valid */
+      {{1, 1, 0, 1}, 4, 7, 0},                            /* descending */
+      {{1, 1, 1, 1}, 4, 5, 0},                            /* the same index twice */
+      {{0, 1, 4, 1}, 4, 5, 0},                            /* index n */
+      {{0, 1, 1, 0}, 4, 5, 0},                            /* no high bits */
+      {{0, 1, 1, 0x80, 0x80, 0x80, 0x80, 0x08}, 8, 5, 0}, /* high 2^31 at width 1 */
+  };
+  const uint32_t zeros[4] = {0, 0, 0, 0};
+  for (int room = 0; room < 2; room++) {
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+      unsigned char data[64];
+      size_t len = 0;
+      len += sg_varint_encode(data + len, 4);
+      len += sg_varint_encode(data + len, cases[k].last);
+      len += sg_varint_encode(data + len, 1);
+      len += sg_varint_encode(data + len, 0);
+      data[len++] = 0;
+      data[len++] = 1 | SG_PACK_EXCEPTIONS;
+      data[len++] = 0;
+      data[len++] = 2;
+      memcpy(data + len, cases[k].bytes, cases[k].len);
+      len += cases[k].len;
+      len += put_run(data + len, zeros, 4, 0);
+      len += put_run(data + len, zeros, 4, room ? 32 : 0); /* room: 16 bytes more */
+      sg_block blk;
+      sg_block_init(&blk);
+      CHECK_MSG(
+          sg_block_decode(data, len, 0, &blk, NULL) == (cases[k].ok ? SEOGO_OK : SEOGO_ECORRUPT),
+          "case %zu, room %d", k, room);
+      sg_block_free(&blk);
+    }
+  }
+}
+
 int main(void) {
   RUN(test_stats_round_trip);
   RUN(test_doc_round_trip);
@@ -586,5 +630,6 @@ int main(void) {
   RUN(test_block_exceptions);
   RUN(test_every_width);
   RUN(test_tf_wrap);
+  RUN(test_exception_order);
   return tl_summary();
 }
