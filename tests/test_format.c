@@ -519,11 +519,9 @@ static void test_every_width(void) {
         patched += exc && (data[pid_run] & SG_PACK_EXCEPTIONS);
         len += put_run(data + len, tfv, n, w);
         for (uint32_t i = 0; i < n; i++) { /* position gaps, each passage from 0 */
-          uint32_t at = 0;
           for (uint32_t j = starts[i]; j < starts[i + 1]; j++) {
             uint32_t gap = next_random(&seed) & (uint32_t)(w < 2 ? mask : 3);
             if (exc && w < 2 && j == starts[i]) gap = 6;
-            at += gap;
             pos[j] = gap;
           }
         }
