@@ -123,7 +123,7 @@ typedef struct sg_postings {
   sg_reader *reader;
   MDB_cursor *cur;
   MDB_cursor *hcur; /* for sg_postings_block_header (leaves cur where it is); opened lazily */
-  char *term;
+  char *term; /* term_len bytes, then room for the NUL and pid of a postings key */
   size_t term_len;
   sg_block block;
   int loaded;   /* block holds a decoded block */
@@ -132,6 +132,7 @@ typedef struct sg_postings {
   /* bounds over the whole term, from its record, set by sg_postings_open: no passage has a
    * larger tf or is shorter (a term not in the index: 0 and SG_MAX_POSITIONS) */
   uint32_t max_tf, min_len;
+  uint32_t far; /* a seek this far past the block's end locates its block from the tree */
   int hvalid;   /* hbound is the block hcur stands on */
   sg_block_bound hbound;
 } sg_postings;
