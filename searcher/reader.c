@@ -159,9 +159,13 @@ static void postings_exhausted(sg_postings *p) {
 
 /* Whether an LMDB key is one of this term's blocks; sets *first_pid. */
 static int key_is_ours(const sg_postings *p, const MDB_val *k, uint32_t *first_pid) {
-  size_t tlen;
-  if (sg_postings_key_parse(k->mv_data, k->mv_size, &tlen, first_pid)) return 0;
-  return tlen == p->term_len && memcmp(k->mv_data, p->term, tlen) == 0;
+  /* sg_postings_key_parse, knowing the term's length: the term (an analyzer's word, which holds
+   * no NUL) matches, so the key's need not be searched for a NUL */
+  const unsigned char *d = k->mv_data;
+  size_t n = p->term_len;
+  if (k->mv_size != n + 5 || d[n] != 0 || memcmp(d, p->term, n) != 0) return 0;
+  *first_pid = sg_get_be32(d + n + 1);
+  return 1;
 }
 
 /* The bound a block's header gives. */
