@@ -399,11 +399,13 @@ int sg_postings_block_header(sg_postings *p, uint32_t target, sg_block_bound *ou
 static int term_bounds(sg_postings *p, seogo_error *err) {
   sg_term_info t;
   int rc = sg_reader_term(p->reader, p->term, p->term_len, &t, err);
+  p->df = 0;
   p->max_tf = 0;
   p->min_len = SG_MAX_POSITIONS;
   p->far = UINT32_MAX;
   if (rc == SEOGO_NOTFOUND) return SEOGO_OK;
   if (rc) return rc;
+  p->df = t.df < UINT32_MAX ? (uint32_t)t.df : UINT32_MAX; /* a pid is 32 bits: df fits */
   p->max_tf = t.max_tf;
   p->min_len = t.min_len;
   /* two blocks' average span of pids */

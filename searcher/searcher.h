@@ -130,8 +130,9 @@ typedef struct sg_postings {
   uint32_t idx; /* current entry in block */
   uint32_t pid; /* current passage, SG_PID_END when exhausted */
   /* bounds over the whole term, from its record, set by sg_postings_open: no passage has a
-   * larger tf or is shorter (a term not in the index: 0 and SG_MAX_POSITIONS) */
-  uint32_t max_tf, min_len;
+   * larger tf or is shorter (a term not in the index: 0 and SG_MAX_POSITIONS); and its df
+   * (planning asks for it several times: the record is read once) */
+  uint32_t max_tf, min_len, df;
   uint32_t far; /* a seek this far past the block's end locates its block from the tree */
   int hvalid;   /* hbound is the block hcur stands on */
   sg_block_bound hbound;
