@@ -90,6 +90,31 @@ static size_t check_bound(const posting *all, size_t n, const sg_block_bound *b,
   return wrong;
 }
 
+/* Seeks by any stride, from one passage to the next up to several blocks at once, to a
+ * passage of the term or just after one, land on the first posting at or after the target,
+ * with its tf; also when every seek out of the block finds its block through the tree (far =
+ * 0: what a seek far ahead does in a long list). */
+static void check_seeks(sg_reader *r, const char *term, const posting *all, size_t n) {
+  for (size_t stride = 1; stride < n; stride = stride * 3 + 1) {
+    for (int tree = 0; tree < 2; tree++) {
+      sg_postings p;
+      CHECK_EQ_INT(sg_postings_open(&p, r, term, strlen(term), NULL), SEOGO_OK);
+      if (tree) p.far = 0;
+      size_t wrong = 0;
+      for (size_t j = 0; j < n; j += stride) {
+        uint32_t t = all[j].pid + (j & 1);
+        size_t i = j + (j & 1); /* the first posting >= t */
+        CHECK_EQ_INT(sg_postings_seek(&p, t, NULL), SEOGO_OK);
+        if (i == n) wrong += p.pid != SG_PID_END;
+        else wrong += p.pid != all[i].pid || sg_postings_tf(&p) != all[i].tf;
+      }
+      CHECK_MSG(wrong == 0, "%s stride %zu%s: %zu seeks landed wrong", term, stride,
+                tree ? " (through the tree)" : "", wrong);
+      sg_postings_close(&p);
+    }
+  }
+}
+
 static void check_term(sg_reader *r, const char *term, uint32_t min_blocks) {
   sg_term_info info;
   CHECK_EQ_INT(sg_reader_term(r, term, strlen(term), &info, NULL), SEOGO_OK);
@@ -127,6 +152,7 @@ static void check_term(sg_reader *r, const char *term, uint32_t min_blocks) {
     if (p.pid != SG_PID_END) wrong += p.pid < b.first_pid || p.pid > b.last_pid;
   }
   CHECK_MSG(wrong == 0, "%s: %zu wrong bounds between seeks", term, wrong);
+  check_seeks(r, term, all, n);
   sg_block_bound b;
   CHECK_EQ_INT(sg_postings_block_header(&p, 1, &b, NULL), SEOGO_OK);
   CHECK(b.first_pid == SG_PID_END && b.last_pid == SG_PID_END);
