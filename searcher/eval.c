@@ -835,6 +835,10 @@ static int and_verify(sg_matcher *m, uint32_t t, int *match, seogo_error *err) {
 }
 
 static int seek_and(sg_matcher *m, uint32_t target, seogo_error *err) {
+  if (m->never) {
+    set_end(m);
+    return SEOGO_OK;
+  }
   return seek_verified(m, target, and_candidate, and_verify, err);
 }
 

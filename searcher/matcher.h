@@ -62,6 +62,7 @@ struct sg_matcher {
   double range_score; /* a unit's: its block bound when the last range was judged */
   sg_matcher **kids;
   size_t nkids, npos; /* AND: kids[0 .. npos) positive, the rest excluded */
+  int never;         /* AND: an excluded kid matches wherever a positive one does */
   sg_matcher **lf;   /* AND, PHRASE, NEAR: the positive kids, rarest first (eval.c) */
   int seq_kids;      /* AND, PHRASE, NEAR: every positive kid is a term sequence that need not
                         start a word (eval.c: leapfrog_seq); 2: each of one term */

@@ -577,6 +577,32 @@ static int not_alone(builder *b, int column) {
                     "NOT needs a word to exclude from, e.g. 반도체 NOT 중국");
 }
 
+static int same_term(const sg_postings *a, const sg_postings *b) {
+  return a->term_len == b->term_len && !memcmp(a->term, b->term, a->term_len);
+}
+
+/* Whether every match of term sequence p holds a match of n: n's terms are a run of p's, and n
+ * asks for no word start that p's match may lack (p's later terms continue its word). */
+static int seq_implies(const sg_matcher *p, const sg_matcher *n) {
+  if (p->kind != M_SEQ || n->kind != M_SEQ || n->nterms == 0 || n->nterms > p->nterms) return 0;
+  for (size_t i = 0; i + n->nterms <= p->nterms; i++) {
+    if (n->word_start && !(i == 0 && p->word_start)) continue;
+    size_t j = 0;
+    while (j < n->nterms && same_term(&p->post[i + j], &n->post[j])) j++;
+    if (j == n->nterms) return 1;
+  }
+  return 0;
+}
+
+/* An AND that excludes what one of its words always contains matches nothing ("전략기술" NOT
+ * "기술"): said at once rather than found by verifying every passage of the word. */
+static int excludes_itself(const sg_matcher *m) {
+  for (size_t i = 0; i < m->npos; i++)
+    for (size_t k = m->npos; k < m->nkids; k++)
+      if (seq_implies(m->kids[i], m->kids[k])) return 1;
+  return 0;
+}
+
 static int build_bool(builder *b, const sg_qnode *q, int scored, sg_matcher **out) {
   int is_and = q->kind == SG_Q_AND;
   sg_matcher *m = sg_matcher_new(is_and ? M_AND : M_OR, is_and ? "AND" : "OR", is_and ? 3 : 2);
@@ -619,6 +645,7 @@ static int build_bool(builder *b, const sg_qnode *q, int scored, sg_matcher **ou
     *out = only;
     return rc;
   }
+  m->never = excludes_itself(m);
   *out = m;
   return SEOGO_OK;
 }

@@ -176,6 +176,22 @@ static void test_boolean_query(void) {
   CHECK_EQ_INT(total_of("수출 AND 통제"), both);
 }
 
+/* A word minus a part of itself: no passage can match, and a part minus the whole is an
+ * ordinary exclusion. */
+static void test_not_a_part_of_itself(void) {
+  CHECK(total_of("\"반도체\"") > 0);
+  CHECK_EQ_INT(total_of("\"반도체\" NOT \"도체\""), 0);
+  CHECK_EQ_INT(total_of("\"반도체\" NOT \"반도\""), 0);
+  CHECK_EQ_INT(total_of("\"반도체\" NOT \"반도체\""), 0);
+  CHECK_EQ_INT(total_of("semiconductor NOT semiconductor"), 0);
+  /* the part alone, or more than the word: excluded only where it occurs */
+  uint64_t part = total_of("\"전략\""), whole = total_of("\"전략적\"");
+  CHECK(part > whole && whole > 0);
+  CHECK_EQ_INT(total_of("\"전략\" NOT \"전략적\""), part - whole);
+  CHECK_EQ_INT(total_of("\"반도체\" NOT \"반도체를\""),
+               total_of("\"반도체\"") - total_of("\"반도체를\""));
+}
+
 static void test_english_phrase_across_line_break(void) {
   seogo_results *r = search_n("\"technology sovereignty\"", 1000);
   /* all six places in the English abstract, one broken across lines 7833/7835 */
@@ -820,6 +836,7 @@ int main(void) {
   RUN(test_sovereign_ai);
   RUN(test_korean_phrase);
   RUN(test_boolean_query);
+  RUN(test_not_a_part_of_itself);
   RUN(test_english_phrase_across_line_break);
   RUN(test_korean_phrase_across_pdf_break);
   RUN(test_particles_are_stripped);
