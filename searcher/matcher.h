@@ -30,8 +30,6 @@ typedef struct sg_pruner {
   size_t nunits;
   double range_total; /* the units' range_score summed, for [pass_from, pass_upto] */
   size_t ncursors;    /* postings cursors (and expansions) the bounds read */
-  size_t point_judged, point_failed; /* single passages judged, and failed (gate_point) */
-  int point_off;      /* judging them did not pay: stopped */
   uint32_t pass_from, pass_upto; /* the block bounds let these passages through */
 } sg_pruner;
 
