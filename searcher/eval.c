@@ -1002,37 +1002,24 @@ int sg_matcher_describe(const sg_matcher *m, sg_buf *out) {
  * query has several units to weigh: counting walks at most about this many candidates. */
 #define DF_COUNT_MAX 1024
 
-/* The df from the term's record, which sg_postings_open read in the same snapshot. */
-static int term_df(sg_reader *r, const sg_postings *p, uint64_t *df, seogo_error *err) {
-  (void)r, (void)err;
-  *df = p->df;
-  return SEOGO_OK;
-}
-
-/* An upper bound of the passages where m matches, from the term records alone: a sequence or
- * phrase matches at most where its rarest part does, a union where any part does. An expansion
- * has its occurrences in memory: those are counted. */
-static int df_bound(const sg_matcher *m, sg_reader *r, double n, double *out, seogo_error *err) {
+/* An upper bound of the passages where m matches, from the term records alone (their dfs,
+ * which sg_postings_open read): a sequence or phrase matches at most where its rarest part
+ * does, a union where any part does. An expansion has its occurrences in memory: those are
+ * counted. */
+static double df_bound(const sg_matcher *m, double n) {
   if (m->kind == M_ALT) {
     uint64_t df = 0;
     for (size_t i = 0; i < m->nrecs; i++) df += i == 0 || m->recs[i].pid != m->recs[i - 1].pid;
-    *out = (double)df;
-    return SEOGO_OK;
+    return (double)df;
   }
   double min = n, sum = 0;
   size_t count = m->kind == M_SEQ ? m->nterms : m->nkids;
   for (size_t i = 0; i < count; i++) {
-    double x = 0;
-    uint64_t df = 0;
-    int rc = m->kind == M_SEQ ? term_df(r, &m->post[i], &df, err)
-                              : df_bound(m->kids[i], r, n, &x, err);
-    if (rc) return rc;
-    if (m->kind == M_SEQ) x = (double)df;
+    double x = m->kind == M_SEQ ? (double)m->post[i].df : df_bound(m->kids[i], n);
     if (x < min) min = x;
     sum += x;
   }
-  *out = m->kind == M_UNION ? (sum < n ? sum : n) : min;
-  return SEOGO_OK;
+  return m->kind == M_UNION ? (sum < n ? sum : n) : min;
 }
 
 /* The order in which an intersection tries its parts: the rarest first. */
@@ -1040,37 +1027,28 @@ static double df_rank(const sg_matcher *m, double n) {
   return m->kind == M_FILE || m->kind == M_OR || m->kind == M_AND ? n : m->df_est;
 }
 
-static int order_terms(sg_matcher *m, sg_reader *r, seogo_error *err) {
-  double *df = malloc(m->nterms * sizeof *df);
-  if (!df || !(m->order = malloc(m->nterms * sizeof *m->order))) {
-    free(df);
-    return nomem(err);
-  }
-  int rc = SEOGO_OK;
-  for (size_t i = 0; !rc && i < m->nterms; i++) {
-    uint64_t x = 0;
-    rc = term_df(r, &m->post[i], &x, err);
-    df[i] = (double)x;
+static int order_terms(sg_matcher *m, seogo_error *err) {
+  if (!(m->order = malloc(m->nterms * sizeof *m->order))) return nomem(err);
+  for (size_t i = 0; i < m->nterms; i++) {
     size_t j = i;
-    for (; j > 0 && df[m->order[j - 1]] > df[i]; j--) m->order[j] = m->order[j - 1];
+    for (; j > 0 && m->post[m->order[j - 1]].df > m->post[i].df; j--) m->order[j] = m->order[j - 1];
     m->order[j] = i;
   }
-  free(df);
-  return rc;
+  return SEOGO_OK;
 }
 
 /* Intersections try their rarest part first (a sequence its rarest term), so that a frequent
  * part is only moved to the passages the rare one names. Sets df_est below m. */
-static int sort_by_df(sg_matcher *m, sg_reader *r, double n, seogo_error *err) {
+static int sort_by_df(sg_matcher *m, double n, seogo_error *err) {
   for (size_t i = 0; i < m->nkids; i++) {
-    int rc = sort_by_df(m->kids[i], r, n, err);
+    int rc = sort_by_df(m->kids[i], n, err);
     if (rc) return rc;
   }
   m->lone_term = m->kind == M_SEQ && m->nterms == 1 && !m->word_start;
-  int rc = m->kind == M_SEQ && m->nterms > 1 ? order_terms(m, r, err) : SEOGO_OK;
+  int rc = m->kind == M_SEQ && m->nterms > 1 ? order_terms(m, err) : SEOGO_OK;
   if (!rc && m->nterms) m->lead = &m->post[m->order ? m->order[0] : 0];
   if (!rc && m->kind != M_AND && m->kind != M_OR && m->kind != M_FILE)
-    rc = df_bound(m, r, n, &m->df_est, err);
+    m->df_est = df_bound(m, n);
   if (rc || (m->kind != M_AND && m->kind != M_PHRASE && m->kind != M_NEAR)) return rc;
   size_t nk = m->kind == M_AND ? m->npos : m->nkids;
   m->seq_kids = nk > 0 ? 2 : 0; /* 2: every kid a lone_term; 1: a term sequence */
@@ -1107,10 +1085,8 @@ static int count_df(sg_unit *u, seogo_error *err) {
 /* The df of a unit: counted when cheap and needed, else estimated by its bound, except that a
  * Korean compound's bound adds the passages of its spellings apart (each as frequent as its
  * rarer word): the whole word's bound stands for it, as those are rare. */
-static int unit_df(sg_unit *u, sg_reader *r, double n, int weighed, seogo_error *err) {
-  double bound;
-  int rc = df_bound(u->m, r, n, &bound, err);
-  if (rc) return rc;
+static int unit_df(sg_unit *u, double n, int weighed, seogo_error *err) {
+  double bound = df_bound(u->m, n);
   u->df = (uint64_t)(u->m->kind == M_UNION && u->m->nkids ? u->m->kids[0]->df_est : bound);
   u->df_estimated = !u->from_term && u->m->kind != M_ALT;
   if (u->df_estimated && weighed && bound <= DF_COUNT_MAX) {
@@ -1148,11 +1124,11 @@ static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *s
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_error *err) {
   double n = (double)r->stats.passages;
   plan->npassages = n;
-  int rc = sort_by_df(plan->root, r, n, err);
+  int rc = sort_by_df(plan->root, n, err);
   if (rc) return rc;
   for (size_t i = 0; i < plan->nunits; i++) {
     sg_unit *u = plan->units[i];
-    if ((rc = unit_df(u, r, n, plan->nunits > 1, err))) return rc;
+    if ((rc = unit_df(u, n, plan->nunits > 1, err))) return rc;
     u->idf = sg_idf(n, (double)u->df);
   }
   sg_pruner *pr = calloc(1, sizeof *pr);
