@@ -89,8 +89,8 @@ struct seogo_prepared {
   size_t dterms_cap;
   sg_buf arena;
   uint32_t *tok_term;  /* scratch: term of each token (UINT32_MAX: not stored) */
-  uint32_t *order;     /* scratch: tokens grouped by term */
-  size_t tok_cap, order_cap;
+  uint64_t *occ;       /* scratch: term occurrences grouped by term (prepare.c) */
+  size_t tok_cap, occ_cap;
 };
 
 void sg_prepared_init(seogo_prepared *p);

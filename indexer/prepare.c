@@ -42,7 +42,7 @@ void sg_prepared_destroy(seogo_prepared *p) {
   sg_buf_free(&p->arena);
   free(p->dterms);
   free(p->tok_term);
-  free(p->order);
+  free(p->occ);
 }
 
 int sg_prepared_begin(seogo_prepared *p, const char *name, const char *file_path,
@@ -209,61 +209,82 @@ static int intern_tokens(seogo_prepared *p) {
   return 0;
 }
 
-/* Encodes the occurrences order[from, to) of one term (in passage and position order). */
-static int encode_term(seogo_prepared *p, sg_doc_term *dt, const uint32_t *tok_passage,
-                       size_t from, size_t to) {
-  const sg_analysis *r = &p->analysis;
+/* A term occurrence as the grouping sorts it: passage number, position in the passage (below
+ * SG_MAX_POSITIONS, 16 bits) and the two flags, in one word that encode_term reads in turn. */
+#define OCC_PASSAGE_SHIFT 18
+
+static inline uint64_t occurrence(uint32_t passage, uint32_t pos, unsigned tok_flags) {
+  unsigned flags =
+      (tok_flags & SEOGO_TERM_WORD_START ? 1u : 0u) | (tok_flags & SEOGO_TERM_STEM_END ? 2u : 0u);
+  return (uint64_t)passage << OCC_PASSAGE_SHIFT | (uint64_t)pos << 2 | flags;
+}
+
+/* Appends v to q as a varint (the caller reserved room). */
+static inline unsigned char *varint_at(unsigned char *q, uint64_t v) {
+  while (v >= 0x80) {
+    *q++ = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  *q++ = (unsigned char)v;
+  return q;
+}
+
+/* Encodes the occurrences occ[from, to) of one term (in passage and position order). */
+static int encode_term(seogo_prepared *p, sg_doc_term *dt, const uint64_t *occ, size_t from,
+                       size_t to) {
+  /* at most two 5-byte varints per passage and a 3-byte one per occurrence */
+  if (sg_buf_reserve(&p->arena, (to - from) * (2 * 5 + 3))) return -1;
+  unsigned char *q = p->arena.data + p->arena.len;
   dt->off = (uint32_t)p->arena.len;
   dt->count = 0;
   for (size_t i = from; i < to;) {
-    uint32_t pi = tok_passage[p->order[i]];
+    uint32_t pi = (uint32_t)(occ[i] >> OCC_PASSAGE_SHIFT);
     size_t j = i + 1;
-    while (j < to && tok_passage[p->order[j]] == pi) j++;
-    if (dt->count && put_varint(&p->arena, pi - dt->last)) return -1;
+    while (j < to && (uint32_t)(occ[j] >> OCC_PASSAGE_SHIFT) == pi) j++;
+    if (dt->count) q = varint_at(q, pi - dt->last);
     if (!dt->count) dt->first = pi;
     dt->last = pi;
     dt->count++;
-    if (put_varint(&p->arena, j - i)) return -1;
-    const sg_span *s = &p->spans.items[pi];
+    q = varint_at(q, j - i);
     uint32_t prev = 0;
     for (; i < j; i++) {
-      const sg_token *tok = &r->tokens[p->order[i]];
-      uint32_t pos = tok->pos - s->pos_base, gap = pos >= prev ? pos - prev : 0;
-      unsigned flags = (tok->flags & SEOGO_TERM_WORD_START ? 1u : 0u) |
-                       (tok->flags & SEOGO_TERM_STEM_END ? 2u : 0u);
-      if (put_varint(&p->arena, (uint64_t)gap << 2 | flags)) return -1;
+      uint32_t pos = (uint32_t)(occ[i] >> 2) & 0xFFFF, gap = pos >= prev ? pos - prev : 0;
+      q = varint_at(q, (uint64_t)gap << 2 | (occ[i] & 3));
       prev += gap;
     }
   }
+  p->arena.len = (size_t)(q - p->arena.data);
   dt->bytes = (uint32_t)(p->arena.len - dt->off);
   return 0;
 }
 
-/* Groups the document's postings by term: a stable counting sort of the tokens by term keeps
- * each term's occurrences in passage and position order. */
+/* Groups the document's postings by term: a stable counting sort of the occurrences by term,
+ * reading the tokens in order, keeps each term's occurrences in passage and position order. */
 static int group_postings(seogo_prepared *p) {
   sg_strmap_free(&p->terms);
   sg_buf_clear(&p->arena);
   if (intern_tokens(p)) return -1;
   const sg_analysis *r = &p->analysis;
   size_t nterms = p->terms.count, total = 0;
-  /* tok_passage reuses `order`'s second half: order holds n slots, then n passage numbers */
-  if (sg_grow_array(&p->order, &p->order_cap, 2 * r->ntokens + 1, sizeof *p->order)) return -1;
-  uint32_t *tok_passage = p->order + r->ntokens;
-  for (size_t i = 0; i < p->spans.count; i++)
-    for (uint32_t t = p->spans.items[i].tok_start; t < p->spans.items[i].tok_end; t++)
-      tok_passage[t] = (uint32_t)i;
+  if (sg_grow_array(&p->occ, &p->occ_cap, r->ntokens + 1, sizeof *p->occ)) return -1;
   for (size_t k = 0; k < nterms; k++) { /* counts become start offsets */
     uint32_t c = p->dterms[k].count;
     p->dterms[k].off = (uint32_t)total;
     total += c;
   }
-  for (size_t t = 0; t < r->ntokens; t++)
-    if (p->tok_term[t] != UINT32_MAX) p->order[p->dterms[p->tok_term[t]].off++] = (uint32_t)t;
+  for (size_t i = 0; i < p->spans.count; i++) {
+    const sg_span *s = &p->spans.items[i];
+    for (uint32_t t = s->tok_start; t < s->tok_end; t++) {
+      uint32_t k = p->tok_term[t];
+      if (k == UINT32_MAX) continue;
+      const sg_token *tok = &r->tokens[t];
+      p->occ[p->dterms[k].off++] = occurrence((uint32_t)i, tok->pos - s->pos_base, tok->flags);
+    }
+  }
   size_t from = 0;
   for (size_t k = 0; k < nterms; k++) {
-    size_t to = p->dterms[k].off; /* the end of term k's tokens after the fill */
-    if (encode_term(p, &p->dterms[k], tok_passage, from, to)) return -1;
+    size_t to = p->dterms[k].off; /* the end of term k's occurrences after the fill */
+    if (encode_term(p, &p->dterms[k], p->occ, from, to)) return -1;
     from = to;
   }
   return 0;
