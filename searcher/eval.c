@@ -410,13 +410,14 @@ static uint32_t tf_floor(void *ctx, uint32_t min_len) {
   /* the formula rounds: the floor is the tf where the score itself first reaches the need */
   while (f > 1 && sg_unit_score(p, need->unit, f - 1, len) >= need->score) f--;
   while (f <= SG_MAX_POSITIONS && sg_unit_score(p, need->unit, f, len) < need->score) f++;
+  f = (f + need->share - 1) / need->share;
   need->len[slot] = min_len;
   need->floor[slot] = f;
   return f;
 }
 
-/* Brings m->need up to the pruner's threshold (m is the plan's only unit: its score is the
- * passage's). */
+/* Brings m->need up to the pruner's threshold: what m's unit must score for the passage to
+ * enter the top k, where the other units add at most m->floor_rest. */
 static sg_tf_need *seq_need(sg_matcher *m) {
   const sg_pruner *pr = m->pruner;
   sg_tf_need *need = &m->need;
@@ -424,12 +425,15 @@ static sg_tf_need *seq_need(sg_matcher *m) {
   memset(need, 0, sizeof *need);
   need->pr = pr;
   need->unit = m->floor_unit;
+  need->share = m->floor_share ? m->floor_share : 1;
   need->theta = pr->theta;
   /* a margin under the bound beats() applies, so that rounding never skips a passage */
-  need->score = pr->theta / (pr->prox * BOUND_SLACK) * (1 - 1e-9);
+  double theta = pr->theta / (pr->prox * BOUND_SLACK);
+  need->score = theta - m->floor_rest - theta * 1e-9;
   /* a floor of 1 skips nothing: when a passage of average length reaches the need with one
    * occurrence, the floors are not worth asking for */
-  if (sg_unit_score(pr->params, need->unit, 1, pr->params->avgdl) >= need->score) need->score = 0;
+  if (sg_unit_score(pr->params, need->unit, need->share, pr->params->avgdl) >= need->score)
+    need->score = 0;
   return need;
 }
 
@@ -1111,6 +1115,15 @@ static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *s
   if (pr->nunits == 1 && m->unit && m->kind == M_PHRASE && m->nkids > 1 &&
       m->kids[m->nkids - 1]->kind == M_SEQ)
     m->kids[m->nkids - 1]->floor_unit = m->unit;
+  /* and in a phrase of two words, at most twice as often as its first (whose occurrence may
+   * begin two: the second word one or two positions on, each once); as in an AND of words
+   * (set_and_floors), only the rarer word skips by its tfs: the other, made to walk its many
+   * passages by tf, would stop at far more of them than the leap to the rarer one's next */
+  if (pr->nunits == 1 && m->unit && m->kind == M_PHRASE && m->nkids == 2 &&
+      m->kids[0]->kind == M_SEQ && m->lf && m->lf[0] == m->kids[0]) {
+    m->kids[0]->floor_unit = m->unit;
+    m->kids[0]->floor_share = 2;
+  }
   if (m->unit) scope = m;
   m->scope = scope;
   m->point_gate = point && (m->kind == M_SEQ || (m == pr->root && (m->kind == M_PHRASE ||
@@ -1119,6 +1132,28 @@ static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *s
   int kids_point = point && (m->kind == M_OR || m->kind == M_UNION);
   size_t n = m->kind == M_AND ? m->npos : m->nkids;
   for (size_t i = 0; i < n; i++) attach_pruner(m->kids[i], pr, kids_point, scope);
+}
+
+/* A root AND of words: a passage reaches theta only when each word's score there, plus the
+ * most the other words can score anywhere (unit_max), does. The rarest word, which leads the
+ * intersection, then skips its passages where it occurs too rarely for that, as a lone word
+ * does by theta alone: in "협력" AND "기술" (1 GB benchmark) it needs two occurrences once the
+ * top 10 is full. (The others, made to walk their many passages by tf, stop at more of them
+ * than their leaps to the rarest word's next passage do.) */
+static void set_and_floors(sg_pruner *pr) {
+  sg_matcher *root = pr->root;
+  if (root->kind != M_AND || root->npos < 2 || root->npos != pr->nunits || !root->lf) return;
+  double total = 0;
+  for (size_t i = 0; i < root->npos; i++) {
+    sg_matcher *k = root->kids[i];
+    if (!k->unit || k->kind != M_SEQ) return;
+    double max = unit_max(pr, k);
+    if (!isfinite(max)) return;
+    total += max;
+  }
+  sg_matcher *lead = root->lf[0];
+  lead->floor_unit = lead->unit;
+  lead->floor_rest = total - unit_max(pr, lead);
 }
 
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_error *err) {
@@ -1138,6 +1173,7 @@ int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_
                     .nunits = plan->nunits};
   plan->pruner = pr;
   attach_pruner(plan->root, pr, 1, NULL);
+  set_and_floors(pr);
   return SEOGO_OK;
 }
 

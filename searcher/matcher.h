@@ -40,6 +40,7 @@ typedef struct sg_tf_need {
   const sg_pruner *pr;
   const struct sg_unit *unit;
   double theta, score;
+  unsigned share;              /* the unit's tf is at most share x the sequence's occurrences */
   uint32_t len[16], floor[16]; /* by length mod 16 (floor 0: none cached) */
 } sg_tf_need;
 
@@ -71,9 +72,12 @@ struct sg_matcher {
   size_t *order;     /* terms by df, rarest first: the order they are moved in */
   sg_postings *lead; /* the rarest term (set by sg_plan_prepare) */
   size_t nterms;
-  /* SEQ: the plan's only unit when this sequence's occurrences bound its tf (the sequence
-   * itself, or the last word of a phrase), and what that unit needs (eval.c) */
+  /* SEQ: the unit whose tf this sequence's occurrences bound (the plan's only unit: the
+   * sequence itself, or the last word of a phrase; or one word of a root AND of words), what
+   * the other units can add at most (floor_rest), and what that unit needs (eval.c) */
   const struct sg_unit *floor_unit;
+  double floor_rest;
+  unsigned floor_share; /* the unit occurs at most this many times per occurrence (0: once) */
   sg_tf_need need;
   int word_start;    /* the first term must start a word (prefix queries) */
   int lone_term;     /* one term that need not start a word: an intersection moves its cursor

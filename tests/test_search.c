@@ -655,6 +655,43 @@ static void test_intersection_of_frequent_words(void) {
   }
 }
 
+static void test_pruned_phrase_counts_a_repeated_last_word(void) {
+  /* a Korean phrase's second word may follow its first one or two positions on, so one 국가
+   * begins two "국가 전략" in "국가 전략 전략": pruning that asks the first word for as many
+   * occurrences as the phrase needs would skip the best passage, which comes last */
+  char dir[512];
+  snprintf(dir, sizeof dir, "%s/repeat-index", tl_tmpdir());
+  seogo_index *rix;
+  seogo_error err = {0};
+  CHECK_EQ_INT(seogo_open(dir, SEOGO_OPEN_WRITE, &rix, &err), SEOGO_OK);
+  char name[32], text[128];
+  for (int i = 0; i < 40; i++) {
+    /* twice the phrase with 국가 twice; once; 전략 alone (the rarer word is then 국가) */
+    const char *body = i < 10   ? "국가 전략 보고서 국가 전략 발표 자료."
+                       : i < 20 ? "국가 전략 보고서."
+                                : "전략 보고서.";
+    snprintf(name, sizeof name, "doc%02d.txt", i);
+    snprintf(text, sizeof text, "%s\n", body);
+    CHECK_EQ_INT(seogo_add_buffer(rix, name, text, strlen(text), 0, NULL, &err), SEOGO_OK);
+  }
+  const char *best = "국가 전략 전략.\n"; /* shortest, phrase twice, 국가 once */
+  CHECK_EQ_INT(seogo_add_buffer(rix, "last.txt", best, strlen(best), 0, NULL, &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_commit(rix, &err), SEOGO_OK);
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.limit = 1;
+  o.snippets = 0;
+  seogo_results *res = NULL;
+  const char *q = "\"국가 전략\"";
+  CHECK_EQ_INT(seogo_search(rix, q, strlen(q), &o, &res, &err), SEOGO_OK);
+  CHECK_EQ_INT(seogo_results_count(res), 1);
+  if (seogo_results_count(res) == 1)
+    CHECK_MSG(!strcmp(seogo_results_hit(res, 0)->path, "last.txt"), "[%s]: best hit %s", q,
+              seogo_results_hit(res, 0)->path);
+  seogo_results_free(res);
+  seogo_close(rix);
+}
+
 static void test_explain(void) {
   seogo_search_options o;
   seogo_search_options_init(&o);
@@ -853,6 +890,7 @@ int main(void) {
   RUN(test_one_unit_needs_no_df);
   RUN(test_pruning_keeps_the_top_k);
   RUN(test_intersection_of_frequent_words);
+  RUN(test_pruned_phrase_counts_a_repeated_last_word);
   RUN(test_explain);
   RUN(test_errors);
   RUN(test_postings_cursor_skips_blocks);
