@@ -1143,17 +1143,17 @@ static void attach_pruner(sg_matcher *m, sg_pruner *pr, int point, sg_matcher *s
 static void set_and_floors(sg_pruner *pr) {
   sg_matcher *root = pr->root;
   if (root->kind != M_AND || root->npos < 2 || root->npos != pr->nunits || !root->lf) return;
-  double total = 0;
+  sg_matcher *lead = root->lf[0];
+  double rest = 0;
   for (size_t i = 0; i < root->npos; i++) {
     sg_matcher *k = root->kids[i];
     if (!k->unit || k->kind != M_SEQ) return;
     double max = unit_max(pr, k);
     if (!isfinite(max)) return;
-    total += max;
+    if (k != lead) rest += max;
   }
-  sg_matcher *lead = root->lf[0];
   lead->floor_unit = lead->unit;
-  lead->floor_rest = total - unit_max(pr, lead);
+  lead->floor_rest = rest;
 }
 
 int sg_plan_prepare(sg_plan *plan, sg_reader *r, const sg_rank_params *p, seogo_error *err) {
