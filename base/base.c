@@ -84,16 +84,6 @@ void sg_buf_free(sg_buf *b) {
   b->len = b->cap = 0;
 }
 
-size_t sg_varint_encode(unsigned char *p, uint64_t v) {
-  size_t n = 0;
-  while (v >= 0x80) {
-    p[n++] = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  p[n++] = (unsigned char)v;
-  return n;
-}
-
 int sg_buf_put_varint(sg_buf *b, uint64_t v) {
   if (sg_buf_reserve(b, SG_VARINT_MAX)) return -1;
   b->len += sg_varint_encode(b->data + b->len, v);

@@ -40,8 +40,17 @@ static inline void sg_buf_clear(sg_buf *b) { b->len = 0; }
 
 #define SG_VARINT_MAX 10
 
-/* Writes v at p (which must have SG_VARINT_MAX bytes); returns the bytes written. */
-size_t sg_varint_encode(unsigned char *p, uint64_t v);
+/* Writes v at p (which must have SG_VARINT_MAX bytes); returns the bytes written. Inline:
+ * encoders write one per posting. */
+static inline size_t sg_varint_encode(unsigned char *p, uint64_t v) {
+  size_t n = 0;
+  while (v >= 0x80) {
+    p[n++] = (unsigned char)(v | 0x80);
+    v >>= 7;
+  }
+  p[n++] = (unsigned char)v;
+  return n;
+}
 
 /* Appends v to b; 0 on success, -1 on out of memory. */
 int sg_buf_put_varint(sg_buf *b, uint64_t v);

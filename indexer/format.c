@@ -934,15 +934,6 @@ int sg_block_decode(const void *data, size_t len, uint32_t key_pid, sg_block *ou
   return rc;
 }
 
-static inline unsigned char *put_varint(unsigned char *q, uint64_t v) {
-  while (v >= 0x80) {
-    *q++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *q++ = (unsigned char)v;
-  return q;
-}
-
 /* Checks the postings handed to the encoder; their max tf and the header's flags: which flag
  * varies in the block, and the value of each that does not. */
 static int check_postings(uint32_t key_pid, uint32_t count, const uint32_t *pids,
@@ -1004,10 +995,10 @@ int sg_block_encode(sg_buf *out, uint32_t key_pid, uint32_t count, const uint32_
     return -1;
   uint32_t v[SG_BLOCK_MAX];
   unsigned char *q = out->data;
-  q = put_varint(q, count);
-  q = put_varint(q, pids[count - 1] - key_pid);
-  q = put_varint(q, max_tf);
-  q = put_varint(q, min_len > SG_MAX_POSITIONS ? SG_MAX_POSITIONS : min_len);
+  q += sg_varint_encode(q, count);
+  q += sg_varint_encode(q, pids[count - 1] - key_pid);
+  q += sg_varint_encode(q, max_tf);
+  q += sg_varint_encode(q, min_len > SG_MAX_POSITIONS ? SG_MAX_POSITIONS : min_len);
   *q++ = (unsigned char)flags;
   for (uint32_t i = 0; i < count; i++) v[i] = i ? pids[i] - pids[i - 1] - 1 : pids[0] - key_pid;
   q = pack(q, v, count);

@@ -135,13 +135,7 @@ void sg_prepared_borrow(seogo_prepared *p, const void *data, size_t len, int64_t
 
 static inline int put_varint(sg_buf *b, uint64_t v) {
   if (b->cap - b->len < SG_VARINT_MAX && sg_buf_reserve(b, SG_VARINT_MAX)) return -1;
-  unsigned char *q = b->data + b->len;
-  while (v >= 0x80) {
-    *q++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *q++ = (unsigned char)v;
-  b->len = (size_t)(q - b->data);
+  b->len += sg_varint_encode(b->data + b->len, v);
   return 0;
 }
 
@@ -219,16 +213,6 @@ static inline uint64_t occurrence(uint32_t passage, uint32_t pos, unsigned tok_f
   return (uint64_t)passage << OCC_PASSAGE_SHIFT | (uint64_t)pos << 2 | flags;
 }
 
-/* Appends v to q as a varint (the caller reserved room). */
-static inline unsigned char *varint_at(unsigned char *q, uint64_t v) {
-  while (v >= 0x80) {
-    *q++ = (unsigned char)(v | 0x80);
-    v >>= 7;
-  }
-  *q++ = (unsigned char)v;
-  return q;
-}
-
 /* Encodes the occurrences occ[from, to) of one term (in passage and position order). */
 static int encode_term(seogo_prepared *p, sg_doc_term *dt, const uint64_t *occ, size_t from,
                        size_t to) {
@@ -241,15 +225,15 @@ static int encode_term(seogo_prepared *p, sg_doc_term *dt, const uint64_t *occ, 
     uint32_t pi = (uint32_t)(occ[i] >> OCC_PASSAGE_SHIFT);
     size_t j = i + 1;
     while (j < to && (uint32_t)(occ[j] >> OCC_PASSAGE_SHIFT) == pi) j++;
-    if (dt->count) q = varint_at(q, pi - dt->last);
+    if (dt->count) q += sg_varint_encode(q, pi - dt->last);
     if (!dt->count) dt->first = pi;
     dt->last = pi;
     dt->count++;
-    q = varint_at(q, j - i);
+    q += sg_varint_encode(q, j - i);
     uint32_t prev = 0;
     for (; i < j; i++) {
       uint32_t pos = (uint32_t)(occ[i] >> 2) & 0xFFFF, gap = pos >= prev ? pos - prev : 0;
-      q = varint_at(q, (uint64_t)gap << 2 | (occ[i] & 3));
+      q += sg_varint_encode(q, (uint64_t)gap << 2 | (occ[i] & 3));
       prev += gap;
     }
   }
