@@ -47,7 +47,7 @@
 
 /* Bumped whenever analysis output changes for some input: indexes record it and refuse to be
  * searched by another analyzer version. */
-#define SG_ANALYZER_VERSION 1
+#define SG_ANALYZER_VERSION 2
 
 /* Longest term in bytes; longer words are truncated at a character boundary. */
 #define SG_MAX_TERM_BYTES 120

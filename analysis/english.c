@@ -64,6 +64,11 @@ static size_t stem_uncached(sg_stemmer *s, const char *w, size_t n, char *out, i
   size_t len = char_floor((const char *)stem, (size_t)sb_stemmer_length(s->snowball),
                           SG_MAX_TERM_BYTES);
   memcpy(out, stem, len);
+  /* Snowball keeps a final s after a vowel (gpus, ngos) or when no vowel precedes it (gvcs,
+   * llms): so an acronym's plural typed in lower case would not find GPUs or GPU. A single
+   * final s goes from every stem of three letters or more, as Porter's first stemmer drops
+   * it; like that stemmer, this merges a few short words with others (his with hi). */
+  if (len >= 3 && out[len - 1] == 's' && out[len - 2] != 's') len--;
   return len;
 }
 
@@ -176,20 +181,11 @@ static size_t fold_case(const char *w, size_t n, char *out) {
   return len;
 }
 
-/* GPUs, LLMs: an upper-case acronym with a plural s. */
-static int acronym_plural(const char *w, size_t n) {
-  if (n < 3 || w[n - 1] != 's') return 0;
-  for (size_t i = 0; i + 1 < n; i++)
-    if (!is_upper((unsigned char)w[i])) return 0;
-  return 1;
-}
-
 /* Emits one Latin word w = N[start, end) without dots. */
 static int latin_part(sg_emitter *e, sg_stemmer *s, size_t start, size_t end, size_t term_start,
                       size_t term_end) {
   const char *w = e->norm + term_start;
   size_t n = term_end - term_start;
-  if (acronym_plural(w, n)) n--;
   if (n == 0) return SEOGO_OK;
   char folded[SG_MAX_TERM_BYTES], stem[SG_MAX_TERM_BYTES];
   size_t len = fold_case(w, n, folded);

@@ -113,6 +113,10 @@ static void test_english_terms(void) {
   CHECK_EQ_STR(terms(doc("the U.S. and the U.S")), "the us and the us");
   CHECK_EQ_STR(terms(doc("America’s AI Action Plan")), terms(doc("america's ai action plan")));
   CHECK_EQ_STR(terms(doc("GPU")), "gpu");
+  /* an acronym's plural finds its singular however it is typed; words that end in ss keep it */
+  CHECK_EQ_STR(terms(doc("GPUs gpus GVCs gvcs LLMs llms NGOs ngos")),
+               "gpu gpu gvc gvc llm llm ngo ngo");
+  CHECK_EQ_STR(terms(doc("process class")), "process class");
   CHECK_EQ_STR(terms(doc("www.example.org v2.0")), "www exampl org v2.0");
 }
 

@@ -252,6 +252,16 @@ static void test_particle_on_latin_word(void) {
   CHECK(total_of("\"AI를 활용\"") > total_of("\"AI 활용\""));
 }
 
+static void test_acronym_plural_in_lower_case(void) {
+  /* the report writes GVCs and GPUs; a reader types gvcs or gpus, or the singular */
+  CHECK(total_of("GVCs") > 0);
+  CHECK_EQ_INT(total_of("gvcs"), total_of("GVCs"));
+  CHECK_EQ_INT(total_of("gvcs"), total_of("GVC"));
+  CHECK_EQ_INT(total_of("gpus"), total_of("GPU"));
+  CHECK(total_of("\"of gpus\"") > 0);
+  CHECK_EQ_INT(total_of("\"of gpus\""), total_of("\"of GPUs\""));
+}
+
 static void test_korean_word_inside_longer_words(void) {
   /* 정책 finds 정책을, 정책의 ...; the highlight is 정책 alone */
   seogo_results *r = search_n("정책 file:*001*", 50);
@@ -879,6 +889,7 @@ int main(void) {
   RUN(test_particles_are_stripped);
   RUN(test_quoted_korean_keeps_particles);
   RUN(test_particle_on_latin_word);
+  RUN(test_acronym_plural_in_lower_case);
   RUN(test_korean_word_inside_longer_words);
   RUN(test_compound_written_apart);
   RUN(test_mixed_script_word);
