@@ -194,6 +194,7 @@ struct sg_writer {
 
   sg_block block; /* scratch for block rewrites */
   sg_buf key, val;
+  sg_buf norms; /* the "norms" value being edited (commit.c's norms_cursor) */
 };
 
 /* ---- Interface to commit.c ---------------------------------------------------------------- */

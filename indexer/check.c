@@ -376,11 +376,11 @@ static int missing_norm(checker *c, const chk_passage *p) {
 
 /* Passage lengths of one norms record: each slot holds its passage's length (which the check
  * keeps for the postings), or 0 when there is no such passage. */
-static int check_norms_record(checker *c, size_t *next, uint64_t base, const unsigned char *val) {
-  int st = SEOGO_OK, reported = 0; /* a record's first problem only: garbage has 256 */
+static int check_norms_record(checker *c, size_t *next, uint64_t base, const MDB_val *v) {
+  int st = SEOGO_OK, reported = 0; /* a record's first problem only: garbage has thousands */
   for (uint32_t i = 0; i < SG_NORMS_PER_KEY && !st; i++) {
     uint64_t pid = base + i;
-    uint32_t got = (uint32_t)val[2 * i] | (uint32_t)val[2 * i + 1] << 8;
+    uint32_t got = sg_norm_at(v->mv_data, v->mv_size, i);
     int exists = *next < c->npsg && c->psg[*next].pid == pid;
     if (exists) {
       c->psg[(*next)++].length = (uint16_t)got;
@@ -402,11 +402,13 @@ static int visit_norms(checker *c, const MDB_val *k, const MDB_val *v, size_t *n
   while (*next < c->npsg && c->psg[*next].pid < base)
     if ((st = missing_norm(c, &c->psg[(*next)++]))) return st;
   key_set(c, "passages", NULL, 0, (int64_t)base, (int64_t)(base + SG_NORMS_PER_KEY - 1), -1);
-  if (v->mv_size != 2 * SG_NORMS_PER_KEY)
-    return problem(c, "norms", "the record has %zu bytes instead of %d", v->mv_size,
-                   2 * SG_NORMS_PER_KEY);
+  if (!sg_norms_size_ok(v->mv_size))
+    return problem(c, "norms", "the record has %zu bytes, not an even number from 2 to %d",
+                   v->mv_size, 2 * SG_NORMS_PER_KEY);
+  if (!sg_norm_at(v->mv_data, v->mv_size, (uint32_t)(v->mv_size / 2 - 1)))
+    return problem(c, "norms", "the record ends in a zero length");
   size_t at = *next;
-  st = check_norms_record(c, &at, base, v->mv_data);
+  st = check_norms_record(c, &at, base, v);
   while (*next < c->npsg && c->psg[*next].pid < base + SG_NORMS_PER_KEY) (*next)++;
   return st;
 }

@@ -112,11 +112,11 @@ static int put_term(sg_writer *w, MDB_txn *txn, const void *term, size_t len,
   return put(w, txn, w->store->terms, term, len, w->val.data, w->val.len, 0, err);
 }
 
-/* Norms: one 512-byte value covers 256 passages; kept while consecutive pids share it. */
+/* Norms: a value of SG_NORMS_PER_KEY passage lengths, edited in w->norms while consecutive
+ * pids share it. */
 typedef struct norms_cursor {
   uint32_t key;
   int loaded, dirty;
-  unsigned char val[2 * SG_NORMS_PER_KEY];
 } norms_cursor;
 
 static int norms_flush(sg_writer *w, MDB_txn *txn, norms_cursor *nc, seogo_error *err) {
@@ -124,8 +124,10 @@ static int norms_flush(sg_writer *w, MDB_txn *txn, norms_cursor *nc, seogo_error
   nc->dirty = 0;
   unsigned char k[4];
   sg_put_be32(k, nc->key);
-  for (size_t i = 0; i < sizeof nc->val; i++)
-    if (nc->val[i]) return put(w, txn, w->store->norms, k, 4, nc->val, sizeof nc->val, 0, err);
+  const unsigned char *v = w->norms.data;
+  size_t size = 2 * SG_NORMS_PER_KEY;
+  while (size && !v[size - 1] && !v[size - 2]) size -= 2;
+  if (size) return put(w, txn, w->store->norms, k, 4, (void *)v, size, 0, err);
   return del(w, txn, w->store->norms, k, 4, err);
 }
 
@@ -136,18 +138,21 @@ static int norms_set(sg_writer *w, MDB_txn *txn, norms_cursor *nc, uint32_t pid,
   if (!nc->loaded || nc->key != key) {
     int rc = norms_flush(w, txn, nc, err);
     if (rc) return rc;
+    sg_buf_clear(&w->norms);
+    if (sg_buf_reserve(&w->norms, 2 * SG_NORMS_PER_KEY)) return oom(err);
     unsigned char k[4];
     sg_put_be32(k, key);
     MDB_val mk = {4, k}, v;
     rc = mdb_get(txn, w->store->norms, &mk, &v);
-    memset(nc->val, 0, sizeof nc->val);
-    if (rc == 0 && v.mv_size == sizeof nc->val) memcpy(nc->val, v.mv_data, sizeof nc->val);
+    memset(w->norms.data, 0, 2 * SG_NORMS_PER_KEY);
+    if (rc == 0 && sg_norms_size_ok(v.mv_size))
+      memcpy(w->norms.data, v.mv_data, v.mv_size);
     else if (rc == 0) return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: bad norms record");
     else if (rc != MDB_NOTFOUND) return mdb_fail(w, rc, err);
     nc->key = key;
     nc->loaded = 1;
   }
-  unsigned char *p = nc->val + 2 * (pid % SG_NORMS_PER_KEY);
+  unsigned char *p = w->norms.data + 2 * (pid % SG_NORMS_PER_KEY);
   if (old) *old = (uint32_t)p[0] | (uint32_t)p[1] << 8;
   p[0] = (unsigned char)len;
   p[1] = (unsigned char)(len >> 8);
@@ -299,8 +304,8 @@ static int remove_sg_term_postings(sg_writer *w, MDB_txn *txn, const char *term,
   return rc;
 }
 
-static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r, sg_stats *stats,
-                         seogo_error *err) {
+static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r, norms_cursor *nc,
+                         sg_stats *stats, seogo_error *err) {
   int rc = SEOGO_OK;
   uint32_t hi = r->first_pid + r->npassages - 1;
   const unsigned char *p = r->terms.data, *end = p ? p + r->terms.len : p;
@@ -310,14 +315,12 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
     rc = remove_sg_term_postings(w, txn, (const char *)p, (size_t)len, r->first_pid, hi, stats, err);
     p += len;
   }
-  norms_cursor nc = {0};
   for (uint32_t i = 0; !rc && i < r->npassages; i++) {
     uint32_t pid = r->first_pid + i, old = 0;
-    rc = norms_set(w, txn, &nc, pid, 0, &old, err);
+    rc = norms_set(w, txn, nc, pid, 0, &old, err);
     stats->tokens -= old <= stats->tokens ? old : stats->tokens;
     if (!rc && i % SG_PASSAGE_GROUP == 0) rc = del_id(w, txn, w->store->passages, pid, err);
   }
-  if (!rc) rc = norms_flush(w, txn, &nc, err);
   size_t plen;
   const char *path = sg_strmap_key(&w->paths, (size_t)r->path, &plen);
   if (!rc) rc = del_id(w, txn, w->store->docs, r->doc_id, err);
@@ -901,9 +904,9 @@ static int write_changes(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_erro
     rc = put(w, txn, w->store->docs, id, 4, w->touches[i].rec.data, w->touches[i].rec.len, 0,
              err);
   }
-  for (size_t i = 0; !rc && i < w->nremovals; i++)
-    rc = apply_removal(w, txn, &w->removals[i], stats, err);
   norms_cursor nc = {0};
+  for (size_t i = 0; !rc && i < w->nremovals; i++)
+    rc = apply_removal(w, txn, &w->removals[i], &nc, stats, err);
   ordered passages = {0};
   if (!rc) rc = ordered_open(w, txn, w->store->passages, &passages, err);
   for (size_t i = 0; !rc && i < w->ndocs; i++)

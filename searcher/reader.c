@@ -23,8 +23,8 @@ int sg_reader_begin(sg_reader *r, seogo_index *index, seogo_error *err) {
 }
 
 void sg_reader_end(sg_reader *r) {
-  if (r->norms_cur) mdb_cursor_close(r->norms_cur);
-  r->norms_cur = NULL;
+  if (r->passages_cur) mdb_cursor_close(r->passages_cur);
+  r->passages_cur = NULL;
   if (r->txn) sg_store_read_end(r->store, r->txn);
   r->txn = NULL;
 }
@@ -74,19 +74,42 @@ int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
   return SEOGO_OK;
 }
 
-int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
-  int rc = sg_store_get_passage(r->store, r->txn, pid, out, err);
+static int passage_in_group(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
+  int rc = sg_passage_group_get(r->group.mv_data, r->group.mv_size, pid - r->group_first, out, err);
   if (rc) return rc;
   if (out->start > out->end || out->line_start > out->line_end || out->line_start == 0)
     return corrupt(err, "a passage record has an inverted range");
   return SEOGO_OK;
 }
 
+int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
+  int rc;
+  /* a group can hold fewer than SG_PASSAGE_GROUP: then the next one is looked up */
+  if (r->group_first && pid >= r->group_first && pid - r->group_first < SG_PASSAGE_GROUP &&
+      (rc = passage_in_group(r, pid, out, err)) != SEOGO_NOTFOUND)
+    return rc;
+  if (!r->passages_cur && (rc = mdb_cursor_open(r->txn, r->store->passages, &r->passages_cur))) {
+    r->passages_cur = NULL;
+    return sg_store_mdb_error(rc, "passages", err);
+  }
+  r->group_first = 0;
+  uint32_t first;
+  if ((rc = sg_store_find_passage_group(r->passages_cur, pid, &first, &r->group, err))) return rc;
+  r->group_first = first;
+  return passage_in_group(r, pid, out, err);
+}
+
 int sg_reader_doc(sg_reader *r, uint32_t doc_id, sg_doc *out, seogo_error *err) {
-  MDB_val v;
-  int rc = get_by_id(r, r->store->docs, doc_id, &v, "docs", err);
-  if (rc) return rc;
-  return sg_doc_decode(v.mv_data, v.mv_size, out, err);
+  if (!r->doc_id || r->doc_id != doc_id) {
+    MDB_val v;
+    r->doc_id = 0;
+    int rc = get_by_id(r, r->store->docs, doc_id, &v, "docs", err);
+    if (!rc) rc = sg_doc_decode(v.mv_data, v.mv_size, &r->doc, err);
+    if (rc) return rc;
+    r->doc_id = doc_id;
+  }
+  *out = r->doc;
+  return SEOGO_OK;
 }
 
 int sg_reader_each_doc(sg_reader *r, int (*fn)(void *ctx, uint32_t doc_id, const sg_doc *d),
@@ -126,27 +149,19 @@ int sg_reader_text(sg_reader *r, uint32_t doc_id, const char **text, size_t *len
 int sg_reader_norm(sg_reader *r, uint32_t pid, uint32_t *length, seogo_error *err) {
   uint32_t key = pid / SG_NORMS_PER_KEY;
   if (!r->norms_valid || r->norms_key != key) {
-    /* through a cursor: a search asks for the records in ascending order, and LMDB finds a
-     * key on the page the cursor stands on without descending the tree again */
-    int rc;
-    if (!r->norms_cur && (rc = mdb_cursor_open(r->txn, r->store->norms, &r->norms_cur))) {
-      r->norms_cur = NULL;
-      return sg_store_mdb_error(rc, "norms", err);
-    }
-    unsigned char kb[4];
-    sg_put_be32(kb, key);
-    MDB_val k = {sizeof kb, kb}, v;
-    rc = mdb_cursor_get(r->norms_cur, &k, &v, MDB_SET_KEY);
-    rc = rc == MDB_NOTFOUND ? SEOGO_NOTFOUND : rc ? sg_store_mdb_error(rc, "norms", err) : 0;
-    if (rc == SEOGO_NOTFOUND) memset(r->norms, 0, sizeof r->norms);
+    MDB_val v;
+    int rc = get_by_id(r, r->store->norms, key, &v, "norms", err);
+    if (rc == SEOGO_NOTFOUND)
+      v.mv_size = 0;
     else if (rc) return rc;
-    else if (v.mv_size != sizeof r->norms) return corrupt(err, "a norms record has a bad size");
-    else memcpy(r->norms, v.mv_data, sizeof r->norms);
+    else if (!sg_norms_size_ok(v.mv_size))
+      return corrupt(err, "a norms record has a bad size");
+    r->norms = v.mv_data;
+    r->norms_size = v.mv_size;
     r->norms_key = key;
     r->norms_valid = 1;
   }
-  size_t i = (pid % SG_NORMS_PER_KEY) * 2;
-  *length = (uint32_t)r->norms[i] | (uint32_t)r->norms[i + 1] << 8;
+  *length = sg_norm_at(r->norms, r->norms_size, pid % SG_NORMS_PER_KEY);
   return SEOGO_OK;
 }
 

@@ -219,19 +219,37 @@ static int fill_hit(search *s, const sg_scored *sc, seogo_hit *h) {
   return s->opt.snippets ? fill_snippet(s, h, &d, &p) : SEOGO_OK;
 }
 
+typedef struct hit_slot {
+  uint32_t pid, at; /* at: the hit's place in the results */
+} hit_slot;
+
+static int slot_compare(const void *a, const void *b) {
+  uint32_t x = ((const hit_slot *)a)->pid, y = ((const hit_slot *)b)->pid;
+  return x < y ? -1 : x > y;
+}
+
+/* Fills the hits in passage order, so that hits sharing a passage group or a document find
+ * it read already (sg_reader keeps the last of each). */
 static int take_hits(search *s, seogo_results *res) {
   sg_topk_sort(&s->top);
   size_t from = s->opt.offset < s->top.n ? s->opt.offset : s->top.n;
   size_t n = s->top.n - from;
   if (n == 0) return SEOGO_OK;
+  const sg_scored *top = s->top.heap + from;
+  hit_slot *slots = malloc(n * sizeof *slots);
   res->hits = calloc(n, sizeof *res->hits);
-  if (!res->hits) return nomem(s->err);
-  for (size_t i = 0; i < n; i++) {
-    res->count = i + 1;
-    int rc = fill_hit(s, &s->top.heap[from + i], &res->hits[i]);
-    if (rc) return rc;
+  if (!res->hits || !slots) {
+    free(slots);
+    return nomem(s->err);
   }
-  return SEOGO_OK;
+  res->count = n; /* the hits not filled yet are empty, which seogo_results_free allows */
+  for (size_t i = 0; i < n; i++) slots[i] = (hit_slot){top[i].pid, (uint32_t)i};
+  qsort(slots, n, sizeof *slots, slot_compare);
+  int rc = SEOGO_OK;
+  for (size_t i = 0; i < n && !rc; i++)
+    rc = fill_hit(s, &top[slots[i].at], &res->hits[slots[i].at]);
+  free(slots);
+  return rc;
 }
 
 /* ---- explain ----------------------------------------------------------------------------- */

@@ -71,10 +71,16 @@ typedef struct sg_reader {
   sg_store *store;
   MDB_txn *txn;
   sg_stats stats;
-  MDB_cursor *norms_cur;         /* reads the "norms" records (opened when first needed) */
-  uint32_t norms_key;            /* cached "norms" value, valid when norms_valid */
+  const unsigned char *norms; /* the last "norms" value read (in the map), when norms_valid */
+  size_t norms_size;
+  uint32_t norms_key;
   int norms_valid;
-  unsigned char norms[SG_NORMS_PER_KEY * 2];
+  /* the hits of a search often share a passage group or a document: the last of each read */
+  MDB_cursor *passages_cur; /* opened when first needed */
+  MDB_val group;            /* the last group read, when group_first != 0 */
+  uint32_t group_first;
+  uint32_t doc_id; /* the last document read, when nonzero */
+  sg_doc doc;
 } sg_reader;
 
 /* Begins a read transaction on the index's store and reads the stats record. */

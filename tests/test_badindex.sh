@@ -62,20 +62,20 @@ fresh cur; rm -rf "cur/$good_gen"
 refused "the generation directory deleted" 'damaged.*missing' search cur 반도체
 
 # ---- 3. Another format or analyzer version, another magic ------------------------------------
-# format 1 is the format before bit-packed postings, 2 the one before passage groups; 4 one
-# from the future
-fresh ver; ./poke "$gen" put meta str:format be32:4
-refused "format version 4: search" 'format version 4.*this is version 3.*--rebuild' \
+# format 1 is the format before bit-packed postings, 2 the one before passage groups, 3 the one
+# before norms records of 65528 passages; 5 one from the future
+fresh ver; ./poke "$gen" put meta str:format be32:5
+refused "format version 5: search" 'format version 5.*this is version 4.*--rebuild' \
   search ver 반도체
 fresh ver; ./poke "$gen" put meta str:format be32:1
-refused "format version 1: search" 'format version 1.*this is version 3.*--rebuild' \
+refused "format version 1: search" 'format version 1.*this is version 4.*--rebuild' \
   search ver 반도체
-fresh ver; ./poke "$gen" put meta str:format be32:2
-refused "format version 2: search" 'format version 2.*this is version 3.*--rebuild' \
+fresh ver; ./poke "$gen" put meta str:format be32:3
+refused "format version 3: search" 'format version 3.*this is version 4.*--rebuild' \
   search ver 반도체
-refused "format version 2: --stats" 'format version 2' "$index_bin" -d ver --stats
-refused "format version 2: indexing leaves it alone" 'format version 2' "$index_bin" -d ver corpus
-[ "$(./poke "$gen" get meta str:format)" = 00000002 ] && ok "  the old index is untouched" ||
+refused "format version 3: --stats" 'format version 3' "$index_bin" -d ver --stats
+refused "format version 3: indexing leaves it alone" 'format version 3' "$index_bin" -d ver corpus
+[ "$(./poke "$gen" get meta str:format)" = 00000003 ] && ok "  the old index is untouched" ||
   fail "  the old index is untouched"
 expect "--rebuild replaces an index of another format" 0 "" "$index_bin" -q -d ver --rebuild corpus
 expect "  and the rebuilt index answers" 0 "" search ver 소버린 AI
@@ -109,8 +109,8 @@ damaged "a postings block cut short" 반도체 'corrupt'
 fresh rec; ./poke "$gen" del postings "$key"
 ./poke "$gen" put postings "${key:0:${#key}-8}0f000000" "hex:$val"
 damaged "a postings block of passages that do not exist" 반도체 'corrupt'
-fresh rec; ./poke "$gen" put norms be32:0 hex:0102
-damaged "a norms record of the wrong size" 반도체 'corrupt'
+fresh rec; ./poke "$gen" put norms be32:0 hex:010203
+damaged "a norms record of an odd size" 반도체 'corrupt'
 fresh rec; ./poke "$gen" put docs be32:1 hex:ff
 damaged "a garbled document record" 제네시스 'corrupt'
 refused "  --stats --list says so too" 'corrupt' "$index_bin" -d rec --stats --list

@@ -86,8 +86,8 @@ fresh rec; ./poke "$gen" del postings "$key"
 ./poke "$gen" put postings "${key:0:${#key}-8}0f000000" "hex:$val"
 damaged "a postings block of passages that do not exist" \
   'postings, term 반도, block 251658240: .*(does not exist|never written|bad last passage)'
-fresh rec; ./poke "$gen" put norms be32:0 hex:0102
-damaged "a norms record of the wrong size" 'norms, passages 0-255: .*bytes'
+fresh rec; ./poke "$gen" put norms be32:0 hex:010203
+damaged "a norms record of an odd size" 'norms, passages 0-65527: .*bytes'
 fresh rec; ./poke "$gen" put docs be32:1 hex:ff
 damaged "a garbled document record" 'docs, doc 1: .*bad document record'
 fresh rec; ./poke "$gen" put passages be32:1 hex:ff
@@ -122,9 +122,11 @@ fresh rec; sv=$(value meta str:stats); docs=$(varint_get "$sv" 2)
 ./poke "$gen" put meta str:stats "hex:$(varint_set "$sv" 2 $((docs + 1)))"
 damaged "a stats record counting a document too many" "meta, stats: it counts $((docs + 1)) documents; the tables hold $docs"
 fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:0300${nv:4}"
-damaged "a length for passage 0, which never exists" 'norms, passages 0-255: passage 0 has length 3 here, but no record'
+damaged "a length for passage 0, which never exists" 'norms, passages 0-65527: passage 0 has length 3 here, but no record'
 fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:${nv:0:4}0000${nv:8}"
-damaged "no length for passage 1" 'norms, passages 0-255: passage 1 has no length'
+damaged "no length for passage 1" 'norms, passages 0-65527: passage 1 has no length'
+fresh rec; nv=$(value norms be32:0); ./poke "$gen" put norms be32:0 "hex:${nv}0000"
+damaged "a norms record ending in a zero length" 'norms, passages 0-65527: the record ends in a zero length'
 fresh rec; ./poke "$gen" put text be32:1 str:short
 damaged "a stored text of the wrong size" 'text, doc 1: the stored text has 5 bytes'
 fresh rec; ./poke "$gen" put text be32:99 str:stray
