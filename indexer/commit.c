@@ -152,8 +152,9 @@ static int norms_set(sg_writer *w, MDB_txn *txn, norms_cursor *nc, uint32_t pid,
     nc->key = key;
     nc->loaded = 1;
   }
-  unsigned char *p = w->norms.data + 2 * (pid % SG_NORMS_PER_KEY);
-  if (old) *old = (uint32_t)p[0] | (uint32_t)p[1] << 8;
+  uint32_t slot = pid % SG_NORMS_PER_KEY;
+  if (old) *old = sg_norm_at(w->norms.data, 2 * SG_NORMS_PER_KEY, slot);
+  unsigned char *p = w->norms.data + 2 * slot;
   p[0] = (unsigned char)len;
   p[1] = (unsigned char)(len >> 8);
   nc->dirty = 1;

@@ -100,7 +100,7 @@ int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *
 }
 
 int sg_reader_doc(sg_reader *r, uint32_t doc_id, sg_doc *out, seogo_error *err) {
-  if (!r->doc_id || r->doc_id != doc_id) {
+  if (!doc_id || r->doc_id != doc_id) {
     MDB_val v;
     r->doc_id = 0;
     int rc = get_by_id(r, r->store->docs, doc_id, &v, "docs", err);
