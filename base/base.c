@@ -84,12 +84,6 @@ void sg_buf_free(sg_buf *b) {
   b->len = b->cap = 0;
 }
 
-int sg_buf_put_varint(sg_buf *b, uint64_t v) {
-  if (sg_buf_reserve(b, SG_VARINT_MAX)) return -1;
-  b->len += sg_varint_encode(b->data + b->len, v);
-  return 0;
-}
-
 int sg_varint_decode(const unsigned char **p, const unsigned char *end, uint64_t *v) {
   const unsigned char *q = *p;
   uint64_t result = 0;

@@ -52,8 +52,13 @@ static inline size_t sg_varint_encode(unsigned char *p, uint64_t v) {
   return n;
 }
 
-/* Appends v to b; 0 on success, -1 on out of memory. */
-int sg_buf_put_varint(sg_buf *b, uint64_t v);
+/* Appends v to b; 0 on success, -1 on out of memory. Inline, testing the room before calling
+ * sg_buf_reserve: encoders append one per posting. */
+static inline int sg_buf_put_varint(sg_buf *b, uint64_t v) {
+  if (b->cap - b->len < SG_VARINT_MAX && sg_buf_reserve(b, SG_VARINT_MAX)) return -1;
+  b->len += sg_varint_encode(b->data + b->len, v);
+  return 0;
+}
 
 /* Reads a varint from [*p, end). On success advances *p and returns 0; returns -1 when the
  * bytes end early or the value is longer than 10 bytes (corrupt data, never trusted). */

@@ -133,12 +133,6 @@ void sg_prepared_borrow(seogo_prepared *p, const void *data, size_t len, int64_t
 
 /* ---- Grouping the document's postings by term -------------------------------------------- */
 
-static inline int put_varint(sg_buf *b, uint64_t v) {
-  if (b->cap - b->len < SG_VARINT_MAX && sg_buf_reserve(b, SG_VARINT_MAX)) return -1;
-  b->len += sg_varint_encode(b->data + b->len, v);
-  return 0;
-}
-
 /* Most of a document's term occurrences repeat a term seen a moment before; a small
  * direct-mapped cache of terms of up to 8 bytes (Korean bigrams, most stems), keyed by their
  * bytes in one word, answers those without hashing and probing the term map. */
@@ -459,7 +453,7 @@ static int chunked_finish(chunked *c, seogo_prepared *p) {
     dt->count = 0;
     for (uint32_t n = c->head[k]; n != UINT32_MAX; n = c->pieces[n].next) {
       const chunk_piece *pc = &c->pieces[n];
-      if (dt->count && put_varint(&p->arena, pc->first - dt->last)) return -1;
+      if (dt->count && sg_buf_put_varint(&p->arena, pc->first - dt->last)) return -1;
       if (sg_buf_append(&p->arena, c->bytes.data + pc->off, pc->bytes)) return -1;
       if (!dt->count) dt->first = pc->first;
       dt->last = pc->last;
@@ -528,8 +522,8 @@ static int collect_new_terms(const sg_analysis *r, sg_strmap *seen, sg_buf *out)
     const sg_token *t = &r->tokens[i];
     size_t before = seen->count;
     if (sg_strmap_intern(seen, sg_token_term(r, t), t->term_len) < 0) return -1;
-    if (seen->count > before &&
-        (put_varint(out, t->term_len) || sg_buf_append(out, sg_token_term(r, t), t->term_len)))
+    if (seen->count > before && (sg_buf_put_varint(out, t->term_len) ||
+                                 sg_buf_append(out, sg_token_term(r, t), t->term_len)))
       return -1;
   }
   return 0;
