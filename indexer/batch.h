@@ -57,6 +57,20 @@ enum sg_prepared_state {
   SG_PREP_ANALYZED  /* decoded, analyzed, cut into passages */
 };
 
+/* What analyzing a document needs only while it runs: the analysis (about 17 times the text)
+ * and the grouping's arrays. seogo_prepare_file lends each document a pooled one (see
+ * index.h), so that documents waiting for the writer hold only what it takes from them, and
+ * the arrays are not grown afresh for every document. */
+typedef struct sg_prep_scratch {
+  sg_analysis analysis;
+  uint32_t *tok_term; /* term of each token (UINT32_MAX: not stored) */
+  uint64_t *occ;      /* term occurrences grouped by term (prepare.c) */
+  size_t tok_cap, occ_cap;
+} sg_prep_scratch;
+
+void sg_prep_scratch_init(sg_prep_scratch *s);
+void sg_prep_scratch_free(sg_prep_scratch *s);
+
 /* The postings of one term in one document, passages numbered from 0: `bytes` of the arena
  * hold tf[0], positions[0], then for each further passage its number's gap, tf, positions
  * (the encoding of a term's buffered list, without the first passage's number). */
@@ -81,16 +95,13 @@ struct seogo_prepared {
   size_t text_len;
   sg_doc rec;             /* encoding, nlines, layout, text_len, invalid (ids and path not) */
   uint32_t first_invalid_line;
-  sg_analysis analysis;
+  sg_prep_scratch scratch; /* empty between analyses when seogo_prepare_file lent its own */
   sg_spans spans;
   /* the document's postings, grouped by term (so that the writing thread only appends) */
   sg_strmap terms;
   sg_doc_term *dterms; /* one per term in `terms` */
   size_t dterms_cap;
   sg_buf arena;
-  uint32_t *tok_term;  /* scratch: term of each token (UINT32_MAX: not stored) */
-  uint64_t *occ;       /* scratch: term occurrences grouped by term (prepare.c) */
-  size_t tok_cap, occ_cap;
 };
 
 void sg_prepared_init(seogo_prepared *p);

@@ -61,6 +61,10 @@ void seogo_close(seogo_index *index) {
   if (!index) return;
   sg_writer_free(index->writer);
   for (int i = 0; i < index->pool_count; i++) sg_analyzer_free(index->pool[i]);
+  for (int i = 0; i < index->scratch_count; i++) {
+    sg_prep_scratch_free(index->scratch[i]);
+    free(index->scratch[i]);
+  }
   sg_store_close(index->store);
   pthread_mutex_destroy(&index->pool_lock);
   free(index);
@@ -91,6 +95,28 @@ void sg_index_release_analyzer(seogo_index *index, sg_analyzer *a) {
   }
   pthread_mutex_unlock(&index->pool_lock);
   if (a) sg_analyzer_free(a);
+}
+
+sg_prep_scratch *sg_index_borrow_scratch(seogo_index *index) {
+  pthread_mutex_lock(&index->pool_lock);
+  sg_prep_scratch *s = index->scratch_count ? index->scratch[--index->scratch_count] : NULL;
+  pthread_mutex_unlock(&index->pool_lock);
+  if (!s && (s = malloc(sizeof *s))) sg_prep_scratch_init(s);
+  return s;
+}
+
+void sg_index_release_scratch(seogo_index *index, sg_prep_scratch *s) {
+  if (!s) return;
+  pthread_mutex_lock(&index->pool_lock);
+  if (index->scratch_count < SG_ANALYZER_POOL) {
+    index->scratch[index->scratch_count++] = s;
+    s = NULL;
+  }
+  pthread_mutex_unlock(&index->pool_lock);
+  if (s) {
+    sg_prep_scratch_free(s);
+    free(s);
+  }
 }
 
 /* ---- Inspecting ------------------------------------------------------------------------------ */

@@ -10,8 +10,12 @@
 #include "base.h"
 
 #define MAX_THREADS 8
-#define LOOKAHEAD_FILES 16                   /* prepared but not yet added, at most ... */
-#define LOOKAHEAD_BYTES ((uint64_t)64 << 20) /* ... and about this many bytes */
+/* Files prepared but not yet added, at most: enough that the analysis threads go on while the
+ * writing thread commits (a second or so, in which they prepare tens of MB), which a bound of
+ * 16 files had stalled. The bytes bound the memory: a waiting document holds its text and
+ * postings, a few times its size (its analysis scratch goes back to a pool when it is done). */
+#define LOOKAHEAD_FILES 4096
+#define LOOKAHEAD_BYTES ((uint64_t)32 << 20)
 #define DEFAULT_COMMIT_BYTES ((uint64_t)32 << 20)
 
 typedef struct slot {

@@ -10,9 +10,21 @@
 
 #include "batch.h"
 
+void sg_prep_scratch_init(sg_prep_scratch *s) {
+  memset(s, 0, sizeof *s);
+  sg_analysis_init(&s->analysis);
+}
+
+void sg_prep_scratch_free(sg_prep_scratch *s) {
+  sg_analysis_free(&s->analysis);
+  free(s->tok_term);
+  free(s->occ);
+  sg_prep_scratch_init(s);
+}
+
 void sg_prepared_init(seogo_prepared *p) {
   memset(p, 0, sizeof *p);
-  sg_analysis_init(&p->analysis);
+  sg_prep_scratch_init(&p->scratch);
 }
 
 void sg_prepared_clear(seogo_prepared *p) {
@@ -36,13 +48,11 @@ void sg_prepared_clear(seogo_prepared *p) {
 
 void sg_prepared_destroy(seogo_prepared *p) {
   sg_prepared_clear(p);
-  sg_analysis_free(&p->analysis);
+  sg_prep_scratch_free(&p->scratch);
   sg_spans_free(&p->spans);
   sg_strmap_free(&p->terms);
   sg_buf_free(&p->arena);
   free(p->dterms);
-  free(p->tok_term);
-  free(p->occ);
 }
 
 int sg_prepared_begin(seogo_prepared *p, const char *name, const char *file_path,
@@ -165,17 +175,15 @@ static long intern_cached(seogo_prepared *p, term_slot *cache, const unsigned ch
 /* Interns each token's term (tok_term) and counts the tokens of each term (dterms[k].count,
  * used as a counter here). */
 static int intern_tokens(seogo_prepared *p) {
-  sg_analysis *r = &p->analysis;
-  /* a document has at most as many distinct terms as tokens */
-  if (sg_grow_array(&p->tok_term, &p->tok_cap, r->ntokens + 1, sizeof *p->tok_term) ||
-      sg_grow_array(&p->dterms, &p->dterms_cap, r->ntokens + 1, sizeof *p->dterms))
-    return -1;
+  sg_prep_scratch *sc = &p->scratch;
+  sg_analysis *r = &sc->analysis;
+  if (sg_grow_array(&sc->tok_term, &sc->tok_cap, r->ntokens + 1, sizeof *sc->tok_term)) return -1;
   term_slot *cache = NULL; /* without memory for it, every term goes to the map */
   if (sg_buf_reserve(&r->terms, 8) == 0) {
     memset(r->terms.data + r->terms.len, 0, 8);
     cache = calloc(TERM_CACHE_SLOTS, sizeof *cache);
   }
-  for (size_t t = 0; t < r->ntokens; t++) p->tok_term[t] = UINT32_MAX;
+  for (size_t t = 0; t < r->ntokens; t++) sc->tok_term[t] = UINT32_MAX;
   for (size_t i = 0; i < p->spans.count; i++) {
     const sg_span *s = &p->spans.items[i];
     for (uint32_t t = s->tok_start; t < s->tok_end; t++) {
@@ -184,17 +192,21 @@ static int intern_tokens(seogo_prepared *p) {
       if (!tok->term_len || tok->pos - s->pos_base >= SG_MAX_POSITIONS) continue;
       size_t before = p->terms.count;
       long k = intern_cached(p, cache, r->terms.data + tok->term_off, tok->term_len);
-      if (k < 0) {
-        free(cache);
-        return -1;
+      if (k < 0) goto fail;
+      if (p->terms.count > before) { /* grown with the terms, not the tokens: it waits with
+                                        the document for the writer */
+        if (sg_grow_array(&p->dterms, &p->dterms_cap, p->terms.count, sizeof *p->dterms)) goto fail;
+        memset(&p->dterms[k], 0, sizeof p->dterms[k]);
       }
-      if (p->terms.count > before) memset(&p->dterms[k], 0, sizeof p->dterms[k]);
       p->dterms[k].count++;
-      p->tok_term[t] = (uint32_t)k;
+      sc->tok_term[t] = (uint32_t)k;
     }
   }
   free(cache);
   return 0;
+fail:
+  free(cache);
+  return -1;
 }
 
 /* A term occurrence as the grouping sorts it: passage number, position in the passage (below
@@ -242,9 +254,10 @@ static int group_postings(seogo_prepared *p) {
   sg_strmap_free(&p->terms);
   sg_buf_clear(&p->arena);
   if (intern_tokens(p)) return -1;
-  const sg_analysis *r = &p->analysis;
+  sg_prep_scratch *sc = &p->scratch;
+  const sg_analysis *r = &sc->analysis;
   size_t nterms = p->terms.count, total = 0;
-  if (sg_grow_array(&p->occ, &p->occ_cap, r->ntokens + 1, sizeof *p->occ)) return -1;
+  if (sg_grow_array(&sc->occ, &sc->occ_cap, r->ntokens + 1, sizeof *sc->occ)) return -1;
   for (size_t k = 0; k < nterms; k++) { /* counts become start offsets */
     uint32_t c = p->dterms[k].count;
     p->dterms[k].off = (uint32_t)total;
@@ -253,16 +266,16 @@ static int group_postings(seogo_prepared *p) {
   for (size_t i = 0; i < p->spans.count; i++) {
     const sg_span *s = &p->spans.items[i];
     for (uint32_t t = s->tok_start; t < s->tok_end; t++) {
-      uint32_t k = p->tok_term[t];
+      uint32_t k = sc->tok_term[t];
       if (k == UINT32_MAX) continue;
       const sg_token *tok = &r->tokens[t];
-      p->occ[p->dterms[k].off++] = occurrence((uint32_t)i, tok->pos - s->pos_base, tok->flags);
+      sc->occ[p->dterms[k].off++] = occurrence((uint32_t)i, tok->pos - s->pos_base, tok->flags);
     }
   }
   size_t from = 0;
   for (size_t k = 0; k < nterms; k++) {
     size_t to = p->dterms[k].off; /* the end of term k's occurrences after the fill */
-    if (encode_term(p, &p->dterms[k], p->occ, from, to)) return -1;
+    if (encode_term(p, &p->dterms[k], sc->occ, from, to)) return -1;
     from = to;
   }
   return 0;
@@ -483,7 +496,7 @@ static uint32_t next_lead(const char *text, size_t from, size_t to, uint32_t lea
 
 static int analyze_chunked(seogo_prepared *p, sg_analyzer *a, size_t chunk, uint32_t *nlines,
                            seogo_error *err) {
-  sg_analysis *r = &p->analysis;
+  sg_analysis *r = &p->scratch.analysis;
   chunked c;
   memset(&c, 0, sizeof c);
   sg_layout layout;
@@ -571,13 +584,14 @@ int sg_prepared_analyze(seogo_prepared *p, sg_analyzer *a, seogo_error *err) {
   keep_text(p, &t);
   size_t chunk = sg_analyzer_chunk_bytes(a);
   uint32_t nlines = 0;
+  const sg_analysis *r = &p->scratch.analysis;
   if (p->text_len > chunk) {
     rc = analyze_chunked(p, a, chunk, &nlines, err);
   } else {
-    rc = sg_analyze(a, p->text, p->text_len, SG_ANALYZE_DOCUMENT, &p->analysis, err);
-    if (!rc) rc = sg_passages_build(p->text, p->text_len, &p->analysis, &p->spans, err);
+    rc = sg_analyze(a, p->text, p->text_len, SG_ANALYZE_DOCUMENT, &p->scratch.analysis, err);
+    if (!rc) rc = sg_passages_build(p->text, p->text_len, r, &p->spans, err);
     if (!rc && group_postings(p)) rc = sg_fail(err, SEOGO_ENOMEM, "out of memory");
-    nlines = (uint32_t)p->analysis.nlines;
+    nlines = (uint32_t)r->nlines;
   }
   if (rc) return rc;
   sg_doc *rec = &p->rec;
@@ -587,11 +601,11 @@ int sg_prepared_analyze(seogo_prepared *p, sg_analyzer *a, seogo_error *err) {
   rec->hash = p->hash;
   rec->nlines = nlines;
   memcpy(rec->encoding, t.encoding, sizeof rec->encoding);
-  rec->pdf_like = p->analysis.layout.pdf_like;
-  rec->short_line = p->analysis.layout.short_line;
+  rec->pdf_like = r->layout.pdf_like;
+  rec->short_line = r->layout.short_line;
   rec->text_len = p->text_len;
-  rec->invalid = t.invalid + p->analysis.invalid_sequences;
-  p->first_invalid_line = t.invalid ? t.first_invalid_line : p->analysis.first_invalid_line;
+  rec->invalid = t.invalid + r->invalid_sequences;
+  p->first_invalid_line = t.invalid ? t.first_invalid_line : r->first_invalid_line;
   p->state = SG_PREP_ANALYZED;
   return SEOGO_OK;
 }
@@ -633,6 +647,12 @@ static int committed_match(seogo_index *index, const seogo_prepared *p, int by_h
   return match;
 }
 
+static void swap_scratch(seogo_prepared *p, sg_prep_scratch *s) {
+  sg_prep_scratch held = p->scratch;
+  p->scratch = *s;
+  *s = held;
+}
+
 int seogo_prepare_file(seogo_index *index, const char *file_path, const char *name,
                        seogo_prepared **out, seogo_error *err) {
   if (!out) return sg_fail(err, SEOGO_EINVAL, "no place for the prepared document");
@@ -657,7 +677,13 @@ int seogo_prepare_file(seogo_index *index, const char *file_path, const char *na
   if (!rc && !committed_match(index, p, 1)) {
     sg_analyzer *a;
     if (!(rc = sg_index_borrow_analyzer(index, &a, err))) {
+      sg_prep_scratch *lent = sg_index_borrow_scratch(index); /* NULL: p's own */
+      if (lent) swap_scratch(p, lent);
       rc = sg_prepared_analyze(p, a, err);
+      if (lent) {
+        swap_scratch(p, lent);
+        sg_index_release_scratch(index, lent);
+      }
       sg_index_release_analyzer(index, a);
     }
   }

@@ -435,6 +435,13 @@ static int create_gen(sg_store *s, unsigned gen, seogo_error *err) {
   return rc ? rc : init_meta(s, err);
 }
 
+/* A rebuild's commits are read by nobody until sg_store_publish, which syncs once: syncing
+ * each of them would only make the rebuild wait for the disk. Every other commit is synced,
+ * to be durable when it returns. */
+static void set_sync(sg_store *s) {
+  mdb_env_set_flags(s->env, MDB_NOSYNC, s->fresh && !s->published);
+}
+
 static int open_gen(sg_store *s, unsigned gen, seogo_error *err) {
   s->gen = gen;
   free(s->gen_dir);
@@ -536,7 +543,9 @@ static int open_for_write(sg_store *s, unsigned flags, seogo_error *err) {
     scan_dir(s->dir, &max_gen, &foreign, NULL);
     unsigned next = (max_gen > gen ? max_gen : gen) + 1;
     remove_stale_gens(s->dir, s->prev_gen);
-    return create_gen(s, next, err);
+    if ((rc = create_gen(s, next, err))) return rc;
+    set_sync(s);
+    return SEOGO_OK;
   }
   if (rc) return rc;
   remove_stale_gens(s->dir, gen);
@@ -591,6 +600,7 @@ int sg_store_publish(sg_store *s, seogo_error *err) {
   if (rc) return sg_store_mdb_error(rc, s->dir, err);
   if ((rc = write_current(s->dir, s->gen, err))) return rc;
   s->published = 1;
+  set_sync(s);
   /* Readers that opened the old generation keep their open files; new ones follow CURRENT. */
   if (s->prev_gen) remove_gen(s->dir, s->prev_gen);
   s->prev_gen = 0;
@@ -870,7 +880,6 @@ int sg_store_pack(sg_store *s, seogo_error *err) {
     t->map_size = s->map_size;
     mdb_env_set_flags(t->env, MDB_NOSYNC, 1); /* one sync at the end instead of one a commit */
     rc = copy_store(s, t, err);
-    mdb_env_set_flags(t->env, MDB_NOSYNC, 0);
   }
   /* A published generation is replaced through CURRENT (readers see the old or the new one,
    * never neither; a crash before this leaves the copy to the next writer's clean-up). A
@@ -881,6 +890,7 @@ int sg_store_pack(sg_store *s, seogo_error *err) {
     return rc;
   }
   adopt(s, t);
+  set_sync(s);
   remove_gen(s->dir, t->gen); /* the generation packed: t now holds its number */
   t->gen = 0;
   discard_copy(t, 0);
