@@ -7,6 +7,7 @@ corpus size. Called by bench/run.sh; reads every size directory found under --ou
 """
 import argparse
 import datetime
+import glob
 import json
 import math
 import os
@@ -36,6 +37,21 @@ def load_json(path):
         return None
 
 
+INDEX_FIGURES = ("index_seconds", "index_cpu_seconds", "index_steal_pct")
+
+
+def fold_index_runs(r, directory, engine):
+    """With --index-runs, the engine's indexing figures become those of its median run (by
+    wall time); r["index_runs"] keeps every run's."""
+    if "index_seconds" not in r:
+        return
+    extra = [load_json(p) for p in sorted(glob.glob(os.path.join(directory, engine + ".index-*.json")))]
+    runs = [{k: x[k] for k in INDEX_FIGURES if k in x} for x in [r] + extra if x and "index_seconds" in x]
+    r["index_runs"] = runs
+    median = sorted(runs, key=lambda x: x["index_seconds"])[(len(runs) - 1) // 2]
+    r.update(median)
+
+
 def load_size(directory):
     """Engine name -> merged report for one corpus size (with "meta": when and on what it was
     measured, written by run.sh), plus the ground truth split by query class."""
@@ -46,6 +62,8 @@ def load_size(directory):
         merged = dict(index)
         merged["classes"] = search["classes"]
         merged["recall"] = search["recall"]
+        if "search_steal_pct" in search:
+            merged["search_steal_pct"] = search["search_steal_pct"]
         runs["seogo"] = merged
     for engine in ENGINES[1:]:
         data = load_json(os.path.join(directory, engine + ".json"))
@@ -53,6 +71,7 @@ def load_size(directory):
             runs[engine] = data
     for engine, r in runs.items():
         r["meta"] = load_json(os.path.join(directory, engine + ".meta.json")) or {}
+        fold_index_runs(r, directory, engine)
     truth = load_json(os.path.join(directory, "truth.json")) or {}
     classes = query_classes(os.path.join(directory, "queries.tsv"))
     by_class = {}
@@ -161,9 +180,9 @@ def index_ratio(r):
 
 
 def indexing_table(runs):
-    rows = ["| engine | input MB | documents or passages | index s | MB/s | peak RSS MB | "
-            "index MB (without stored text) | stored text MB | index/input |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| engine | input MB | documents or passages | index s | MB/s | CPU s | runs: s (CPU stolen %) "
+            "| peak RSS MB | index MB (without stored text) | stored text MB | index/input |",
+            "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|"]
     for e in ENGINES:
         r = runs.get(e)
         if not r or "index_seconds" not in r:
@@ -171,11 +190,31 @@ def indexing_table(runs):
         inp = r["input_bytes"] / MB
         secs = max(r["index_seconds"], 1e-9)
         text = text_bytes(r)
-        rows.append("| %s | %.1f | %d | %.2f | %.2f | %.0f | %.1f | %s | %.2f%s |" % (
-            e, inp, r["items"], r["index_seconds"], inp / secs, r["peak_rss_kb"] / 1024,
+        rows.append("| %s | %.1f | %d | %.2f | %.2f | %s | %s | %.0f | %.1f | %s | %.2f%s |" % (
+            e, inp, r["items"], r["index_seconds"], inp / secs, fmt_opt(r.get("index_cpu_seconds")),
+            index_runs_cell(r), r["peak_rss_kb"] / 1024,
             r["index_bytes"] / MB, "%.1f" % (text / MB) if text is not None else "?",
             index_ratio(r), "" if text is not None else " (with text)"))
     return rows
+
+
+def fmt_opt(v, fmt="%.1f"):
+    return "?" if v is None or v < 0 else fmt % v
+
+
+def index_runs_cell(r):
+    """Every indexing run: seconds and the machine's CPU stolen meanwhile (a run before the
+    harness measured steal shows '?')."""
+    return ", ".join("%.2f (%s)" % (x["index_seconds"], fmt_opt(x.get("index_steal_pct")))
+                     for x in r.get("index_runs", [r]))
+
+
+def steal_notes(runs):
+    """CPU stolen by the hypervisor while each engine's queries were timed."""
+    cells = ["%s %s %%" % (e, fmt_opt(runs[e].get("search_steal_pct")))
+             for e in ENGINES if e in runs and "search_steal_pct" in runs[e]]
+    return ["CPU stolen from the machine by its hypervisor while the queries were timed: "
+            + ", ".join(cells) + ".", ""] if cells else []
 
 
 def size_notes(runs):
@@ -506,14 +545,18 @@ def main():
                 "others index the passages Seogo made (their input: the passage texts). Index MB "
                 "is the index on disk without the text each engine stores for snippets or "
                 "document data, which is in its own column; index/input is the first over the "
-                "input.", ""]
+                "input. Index s is the median of the runs listed (`run.sh --index-runs`); CPU s is "
+                "that run's CPU time (all threads); each run shows the share of the machine's CPU "
+                "its hypervisor stole meanwhile for other guests (time the run waited without "
+                "running).", ""]
         out += indexing_table(runs)
         notes = size_notes(runs)
         if notes:
             out += ["", "Stored text counted as:", ""] + notes
         out += ["", "### Top-10 latency (µs, p50 / p99)", ""]
         out += latency_table(runs)
-        out += ["", "Mean hits returned per top-10 query:", ""]
+        out += [""] + steal_notes(runs)
+        out += ["Mean hits returned per top-10 query:", ""]
         out += hits_table(runs)
         out += ["", "### Korean substring recall and precision", "",
                 "Korean noun queries (2-4 syllables, each also occurring inside longer words); "

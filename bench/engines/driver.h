@@ -124,6 +124,42 @@ DRV_FN double drv_now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The machine's CPU time (all cores, in clock ticks) and the part of it stolen by the
+ * hypervisor for other guests, from /proc/stat: a measurement during which much was stolen
+ * ran on a machine shared with other work, and its times say so. Zeros where unknown. */
+typedef struct drv_cpu_ticks {
+  unsigned long long total, steal;
+} drv_cpu_ticks;
+
+DRV_FN drv_cpu_ticks drv_cpu_ticks_now(void) {
+  drv_cpu_ticks t = {0, 0};
+  unsigned long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return t;
+  if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+             &v[5], &v[6], &v[7]) == 8) {
+    for (int i = 0; i < 8; i++) t.total += v[i];
+    t.steal = v[7];
+  }
+  fclose(f);
+  return t;
+}
+
+/* Percent of the machine's CPU time stolen since `from`; -1 when unknown. */
+DRV_FN double drv_steal_pct(drv_cpu_ticks from) {
+  drv_cpu_ticks to = drv_cpu_ticks_now();
+  if (to.total <= from.total) return -1;
+  return 100.0 * (double)(to.steal - from.steal) / (double)(to.total - from.total);
+}
+
+/* CPU seconds (user and system) this process has used. */
+DRV_FN double drv_cpu_seconds(void) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+         ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) * 1e-6;
+}
+
 DRV_FN long drv_peak_rss_kb(void) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -418,15 +454,23 @@ DRV_FN void drv_write_classes(FILE *f, drv_class_stats *cs, size_t ncs) {
   fprintf(f, "\n  },\n");
 }
 
+/* How one indexing run went: wall and CPU seconds, and the CPU stolen meanwhile. */
+typedef struct drv_index_time {
+  double seconds, cpu_seconds, steal_pct;
+} drv_index_time;
+
 /* index_bytes is the index without its stored text (all of it when the text is unknown). */
-DRV_FN void drv_write_index_figures(FILE *f, const drv_index_info *info, double seconds,
+DRV_FN void drv_write_index_figures(FILE *f, const drv_index_info *info, drv_index_time t,
                                     long rss_kb, const drv_sizes *sz) {
   uint64_t text = !sz->text_known ? 0 : sz->text_bytes < sz->disk_bytes ? sz->text_bytes
                                                                           : sz->disk_bytes;
-  fprintf(f, "  \"input_bytes\": %llu,\n  \"items\": %llu,\n  \"index_seconds\": %.3f,\n"
-             "  \"peak_rss_kb\": %ld,\n  \"disk_bytes\": %llu,\n  \"index_bytes\": %llu,\n",
-          (unsigned long long)info->input_bytes, (unsigned long long)info->items, seconds,
-          rss_kb, (unsigned long long)sz->disk_bytes, (unsigned long long)(sz->disk_bytes - text));
+  fprintf(f,
+          "  \"input_bytes\": %llu,\n  \"items\": %llu,\n  \"index_seconds\": %.3f,\n"
+          "  \"index_cpu_seconds\": %.3f,\n  \"index_steal_pct\": %.1f,\n"
+          "  \"peak_rss_kb\": %ld,\n  \"disk_bytes\": %llu,\n  \"index_bytes\": %llu,\n",
+          (unsigned long long)info->input_bytes, (unsigned long long)info->items, t.seconds,
+          t.cpu_seconds, t.steal_pct, rss_kb, (unsigned long long)sz->disk_bytes,
+          (unsigned long long)(sz->disk_bytes - text));
   if (sz->text_known) {
     fprintf(f, "  \"text_bytes\": %llu,\n  \"text_how\": ", (unsigned long long)text);
     drv_json_string(f, sz->how);
@@ -441,23 +485,29 @@ DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   drv_query *qs = a.phase == DRV_INDEX_ONLY ? NULL : drv_queries_load(a.queries, &nq);
   drv_index_info info;
   memset(&info, 0, sizeof info);
-  double index_seconds = 0;
+  drv_index_time index_time = {0, 0, -1};
   long index_rss = 0;
   drv_sizes sizes;
   memset(&sizes, 0, sizeof sizes);
   if (a.phase != DRV_SEARCH_ONLY) {
-    double t0 = drv_now();
+    drv_cpu_ticks ticks = drv_cpu_ticks_now();
+    double t0 = drv_now(), cpu0 = drv_cpu_seconds();
     if (e->index(e->ctx, &a, &info) != 0) return 1;
-    index_seconds = drv_now() - t0;
+    index_time.seconds = drv_now() - t0;
+    index_time.cpu_seconds = drv_cpu_seconds() - cpu0;
+    index_time.steal_pct = drv_steal_pct(ticks);
     index_rss = drv_peak_rss_kb();
     sizes.disk_bytes = drv_disk_bytes(a.db);
     if (e->sizes) e->sizes(e->ctx, &a, &sizes);
   }
   drv_class_stats cs[DRV_MAX_CLASSES];
   size_t ncs = 0;
+  double search_steal = -1;
   if (a.phase != DRV_INDEX_ONLY) {
     if (e->open_search(e->ctx, &a) != 0) return 1;
+    drv_cpu_ticks ticks = drv_cpu_ticks_now();
     ncs = drv_time_queries(e, qs, nq, a.reps, cs);
+    search_steal = drv_steal_pct(ticks);
   }
   FILE *f = fopen(a.out, "w");
   if (!f) drv_die("cannot write the report");
@@ -468,8 +518,8 @@ DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   fprintf(f, ",\n  \"config\": ");
   drv_json_string(f, e->config);
   fprintf(f, ",\n");
-  if (a.phase != DRV_SEARCH_ONLY) drv_write_index_figures(f, &info, index_seconds, index_rss,
-                                                          &sizes);
+  if (a.phase != DRV_SEARCH_ONLY) drv_write_index_figures(f, &info, index_time, index_rss, &sizes);
+  if (a.phase != DRV_INDEX_ONLY) fprintf(f, "  \"search_steal_pct\": %.1f,\n", search_steal);
   fprintf(f, "  \"reps\": %d,\n", a.reps);
   drv_write_classes(f, cs, ncs);
   if (a.phase != DRV_INDEX_ONLY)
