@@ -14,6 +14,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 
@@ -52,6 +53,28 @@ def fold_index_runs(r, directory, engine):
     r.update(median)
 
 
+def round_number(path):
+    return int(re.search(r"\.search-(\d+)\.json$", path).group(1))
+
+
+def fold_search_rounds(r, directory, engine):
+    """With --search-rounds, each class's p50 and p99 become the medians of the rounds' (each
+    percentile on its own); r["search_rounds"] keeps every round's CPU steal."""
+    if "classes" not in r:
+        return
+    paths = sorted(glob.glob(os.path.join(directory, engine + ".search-*.json")), key=round_number)
+    rounds = [r] + [x for x in map(load_json, paths) if x and "classes" in x]
+    r["search_rounds"] = [x.get("search_steal_pct") for x in rounds]
+    if len(rounds) == 1:
+        return
+    for name, s in r["classes"].items():
+        for key in ("p50_us", "p99_us"):
+            values = [x["classes"][name][key] for x in rounds
+                      if name in x["classes"] and x["classes"][name]["samples"]]
+            if values:
+                s[key] = statistics.median(values)
+
+
 def load_size(directory):
     """Engine name -> merged report for one corpus size (with "meta": when and on what it was
     measured, written by run.sh), plus the ground truth split by query class."""
@@ -72,6 +95,7 @@ def load_size(directory):
     for engine, r in runs.items():
         r["meta"] = load_json(os.path.join(directory, engine + ".meta.json")) or {}
         fold_index_runs(r, directory, engine)
+        fold_search_rounds(r, directory, engine)
     truth = load_json(os.path.join(directory, "truth.json")) or {}
     classes = query_classes(os.path.join(directory, "queries.tsv"))
     by_class = {}
@@ -210,11 +234,22 @@ def index_runs_cell(r):
 
 
 def steal_notes(runs):
-    """CPU stolen by the hypervisor while each engine's queries were timed."""
-    cells = ["%s %s %%" % (e, fmt_opt(runs[e].get("search_steal_pct")))
-             for e in ENGINES if e in runs and "search_steal_pct" in runs[e]]
-    return ["CPU stolen from the machine by its hypervisor while the queries were timed: "
-            + ", ".join(cells) + ".", ""] if cells else []
+    """CPU stolen by the hypervisor while each engine's queries were timed (every round's)."""
+    cells = ["%s %s %%" % (e, ", ".join(fmt_opt(x) for x in runs[e]["search_rounds"]))
+             for e in ENGINES if e in runs and runs[e].get("search_rounds", [None])[0] is not None]
+    return ["CPU stolen from the machine by its hypervisor while the queries were timed (each "
+            "round's, in order): " + ", ".join(cells) + ".", ""] if cells else []
+
+
+def rounds_note(runs):
+    """How many rounds of timed queries each figure is the median of, when more than one."""
+    counts = {e: len(runs[e].get("search_rounds", [])) for e in ENGINES if e in runs}
+    if max(counts.values(), default=1) <= 1:
+        return []
+    return ["Each p50 and p99 is the median of the engine's rounds of timed queries "
+            "(`run.sh --search-rounds`): %s. The rounds took turns across the engines measured "
+            "together, round 2 of each after round 1 of all." % ", ".join(
+                "%s %d" % (e, n) for e, n in counts.items()), ""]
 
 
 def size_notes(runs):
@@ -555,7 +590,7 @@ def main():
             out += ["", "Stored text counted as:", ""] + notes
         out += ["", "### Top-10 latency (µs, p50 / p99)", ""]
         out += latency_table(runs)
-        out += [""] + steal_notes(runs)
+        out += [""] + rounds_note(runs) + steal_notes(runs)
         out += ["Mean hits returned per top-10 query:", ""]
         out += hits_table(runs)
         out += ["", "### Korean substring recall and precision", "",

@@ -21,6 +21,10 @@
 #   --per-class N     queries per class (default 50)     --reps N   timed rounds (default 3)
 #   --index-runs N    index N times and report the median run (default 1); an engine whose
 #                     first run took over 120 s is not run again (its one run stands)
+#   --search-rounds N time every engine's queries N times and report, per query class, the
+#                     median round's p50 and p99 (default 1). The rounds take turns: round 2
+#                     of every engine runs after round 1 of all of them, so that a stretch of
+#                     CPU stolen by the hypervisor falls on all engines alike
 #   --seed N          corpus and query seed (default 1)
 #   --out DIR         work directory (default bench/out): corpora, indexes, JSON per engine
 #   --results FILE    report (default bench/RESULTS.md)  --plot FILE  (default bench/latency.png)
@@ -41,6 +45,7 @@ engines=seogo,fts5-porter,fts5-trigram,xapian,groonga
 per_class=50
 reps=3
 index_runs=1
+search_rounds=1
 repeat_limit=120 # seconds: a slower first indexing run is not repeated
 seed=1
 out=$here/out
@@ -62,6 +67,7 @@ while [ $# -gt 0 ]; do
     --per-class) per_class=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
     --index-runs) index_runs=$2; shift 2 ;;
+    --search-rounds) search_rounds=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --results) results=$2; shift 2 ;;
@@ -82,6 +88,7 @@ for e in ${engines//,/ }; do
 done
 [ -z "$threads" ] || [[ $threads =~ ^[1-9][0-9]*$ ]] || die "bad --threads '$threads'"
 [[ $index_runs =~ ^[1-9][0-9]*$ ]] || die "bad --index-runs '$index_runs'"
+[[ $search_rounds =~ ^[1-9][0-9]*$ ]] || die "bad --search-rounds '$search_rounds'"
 thread_opt=()
 [ -z "$threads" ] || thread_opt=(--threads "$threads")
 mkdir -p "$out"
@@ -188,16 +195,21 @@ for f in GPL-3 Apache-2.0 MPL-2.0; do
 done
 
 # ---- One size ------------------------------------------------------------------------------------
-run_peer() { # engine size_dir
-  local engine=$1 dir=$2 db=$2/db-$1
-  local cmd load
-  case $engine in
+driver_of() { # engine: sets cmd to the engine's driver and its own options
+  case $1 in
+    seogo) cmd=("$bin/seogo_bench") ;;
     fts5-porter) cmd=("$peer_bin/fts5_bench" --tokenizer porter) ;;
     fts5-trigram) cmd=("$peer_bin/fts5_bench" --tokenizer trigram) ;;
     xapian) cmd=("$peer_bin/xapian_bench") ;;
     groonga) cmd=("$peer_bin/groonga_bench") ;;
   esac
-  rm -rf "$db" "$dir/$engine.json" "$dir/$engine.meta.json"
+}
+
+run_peer() { # engine size_dir
+  local engine=$1 dir=$2 db=$2/db-$1
+  local cmd load
+  driver_of "$engine"
+  rm -rf "$db" "$dir/$engine.json" "$dir/$engine.meta.json" "$dir/$engine".search-*.json
   log "$engine: indexing and searching"
   load=$(loadavg)
   if "${cmd[@]}" --passages "$dir/passages.tsv" --queries "$dir/queries.tsv" --db "$db" \
@@ -207,9 +219,29 @@ run_peer() { # engine size_dir
       --passages "$dir/passages.tsv"
   else
     log "$engine failed"
-    rm -f "$dir/$engine.json"
+    rm -rf "$dir/$engine.json" "$db"
   fi
-  [ -n "$keep_indexes" ] || rm -rf "$db"
+  drop_index "$db"
+}
+
+# An engine's index goes once measured, unless --keep-indexes or more rounds of queries need it.
+drop_index() { [ -n "$keep_indexes" ] || [ "$search_rounds" -gt 1 ] || rm -rf "$1"; }
+
+# Rounds 2 .. --search-rounds of timed queries, taking turns across the engines measured in
+# this run, into $dir/ENGINE.search-R.json (latencies only), which report.py folds into the
+# first round's figures.
+search_rounds() { # size_dir engine...
+  local dir=$1 r e cmd
+  shift
+  for ((r = 2; r <= search_rounds; r++)); do
+    for e in "$@"; do
+      [ -d "$dir/db-$e" ] || continue # its indexing failed
+      log "$e: timing the queries again (round $r of $search_rounds)"
+      driver_of "$e"
+      "${cmd[@]}" --phase search --queries "$dir/queries.tsv" --db "$dir/db-$e" \
+        --out "$dir/$e.search-$r.json" --reps "$reps" --recall no || log "$e: round $r failed"
+    done
+  done
 }
 
 # Indexes again (index only) for the median of --index-runs, into $dir/ENGINE.index-K.json,
@@ -263,7 +295,8 @@ run_size() {
   local queries_stamp="--per-class $per_class --seed $seed"
   if wants seogo; then
     log "$size: seogo: indexing"
-    rm -f "$dir/seogo-index.json" "$dir/seogo-search.json" "$dir/seogo.meta.json"
+    rm -f "$dir/seogo-index.json" "$dir/seogo-search.json" "$dir/seogo.meta.json" \
+      "$dir"/seogo.search-*.json
     local load
     load=$(loadavg)
     make_passages "$dir" "$dir/seogo-index.json"
@@ -281,11 +314,13 @@ run_size() {
     rm -f "$dir/db-seogo.json"
     echo "$queries_stamp" >"$dir/queries.stamp"
   fi
-  [ -n "$keep_indexes" ] || rm -rf "$dir/db-seogo"
+  drop_index "$dir/db-seogo"
   local e
   for e in "${available[@]}"; do
     [ "$e" = seogo ] || run_peer "$e" "$dir"
   done
+  search_rounds "$dir" "${available[@]}"
+  [ -n "$keep_indexes" ] || rm -rf "$dir"/db-*
 }
 
 for s in "${sizes[@]}"; do run_size "$s"; done

@@ -18,10 +18,11 @@
  * Command line of every driver
  * ----------------------------
  *   --passages FILE --queries FILE --db DIR --out FILE.json [--corpus DIR] [--reps N]
- *   [--phase all|index|search]
+ *   [--phase all|index|search] [--recall no]
  * --phase index builds the index and reports only its figures; --phase search searches an
  * index built before and reports only latencies and result sets (Seogo's queries are made
- * from the passages of its own index, so its run is split in two).
+ * from the passages of its own index, so its run is split in two; run.sh --search-rounds times
+ * the queries of every engine again this way). --recall no leaves the result sets out.
  */
 #ifndef BENCH_DRIVER_H
 #define BENCH_DRIVER_H
@@ -54,6 +55,7 @@ typedef enum drv_phase { DRV_ALL, DRV_INDEX_ONLY, DRV_SEARCH_ONLY } drv_phase;
 typedef struct drv_args {
   const char *passages, *queries, *db, *out, *corpus;
   int reps;
+  int recall; /* write the full result sets (0 with --recall no: a latency round alone) */
   drv_phase phase;
 } drv_args;
 
@@ -359,8 +361,10 @@ DRV_FN void drv_json_string(FILE *f, const char *s) {
 /* ---- The run --------------------------------------------------------------------------------- */
 
 DRV_FN void drv_usage(const char *name) {
-  fprintf(stderr, "usage: %s --passages FILE --queries FILE --db DIR --out FILE.json "
-                  "[--corpus DIR] [--reps N] [--phase all|index|search]\n", name);
+  fprintf(stderr,
+          "usage: %s --passages FILE --queries FILE --db DIR --out FILE.json "
+          "[--corpus DIR] [--reps N] [--phase all|index|search] [--recall no]\n",
+          name);
   exit(2);
 }
 
@@ -368,6 +372,7 @@ DRV_FN drv_args drv_parse_args(int argc, char **argv) {
   drv_args a;
   memset(&a, 0, sizeof a);
   a.reps = 3;
+  a.recall = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
     if (!strcmp(k, "--passages")) a.passages = v;
@@ -379,6 +384,8 @@ DRV_FN drv_args drv_parse_args(int argc, char **argv) {
     else if (!strcmp(k, "--phase") && !strcmp(v, "all")) a.phase = DRV_ALL;
     else if (!strcmp(k, "--phase") && !strcmp(v, "index")) a.phase = DRV_INDEX_ONLY;
     else if (!strcmp(k, "--phase") && !strcmp(v, "search")) a.phase = DRV_SEARCH_ONLY;
+    else if (!strcmp(k, "--recall") && !strcmp(v, "no"))
+      a.recall = 0;
     else drv_usage(argv[0]);
   }
   if (argc % 2 == 0 || (!a.queries && a.phase != DRV_INDEX_ONLY) || !a.db || !a.out ||
@@ -522,7 +529,7 @@ DRV_FN int drv_main(int argc, char **argv, drv_engine *e) {
   if (a.phase != DRV_INDEX_ONLY) fprintf(f, "  \"search_steal_pct\": %.1f,\n", search_steal);
   fprintf(f, "  \"reps\": %d,\n", a.reps);
   drv_write_classes(f, cs, ncs);
-  if (a.phase != DRV_INDEX_ONLY)
+  if (a.phase != DRV_INDEX_ONLY && a.recall)
     drv_write_recall(f, e, qs, nq);
   else
     fprintf(f, "  \"recall\": {}\n");

@@ -70,6 +70,7 @@ static int fts5_index(void *vc, const drv_args *a, drv_index_info *info) {
 static int fts5_open_search(void *vc, const drv_args *a) {
   fts5_ctx *c = vc;
   sqlite3_close(c->db);
+  snprintf(c->db_path, sizeof c->db_path, "%s/fts5.db", a->db); /* a search-only run's too */
   if (sqlite3_open_v2(c->db_path, &c->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
     return fts5_fail(c, "reopen"), -1;
   if (sqlite3_prepare_v2(c->db, "SELECT rowid FROM p WHERE p MATCH ?1 ORDER BY rank LIMIT 10",

@@ -76,7 +76,18 @@ static int groonga_index(void *vc, const drv_args *a, drv_index_info *info) {
   return 0;
 }
 
-static int groonga_open_search(void *vc, const drv_args *a) { return 0; }
+/* After indexing the database is open; a search-only run (--phase search) opens it. */
+static int groonga_open_search(void *vc, const drv_args *a) {
+  groonga_ctx *c = vc;
+  if (c->db) return 0;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/groonga.db", a->db);
+  c->db = grn_db_open(&c->ctx, path);
+  if (!c->db) return fprintf(stderr, "groonga_bench: %s: %s\n", path, c->ctx.errbuf), -1;
+  c->table = grn_ctx_get(&c->ctx, "Passages", -1);
+  c->body = grn_ctx_get(&c->ctx, "Passages.body", -1);
+  return c->table && c->body ? 0 : -1;
+}
 
 static void groonga_operand(const char *s, char *out, size_t cap) {
   snprintf(out, cap, drv_is_phrase(s) ? "\"%s\"" : "%s", s);
