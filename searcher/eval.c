@@ -284,6 +284,20 @@ static inline int gate_range(const sg_matcher *m, uint32_t t, uint32_t *out, seo
  * costs less than the tighter bound saves, looking at many does not. */
 #define POINT_CURSORS_MAX 4
 
+/* Each passage's length lies in a cache line of its own, which the cold queries of a large
+ * index wait for: while passage t is judged, the line of the passage NORM_AHEAD places further
+ * in the lead cursor's block starts loading (on the 200 MB benchmark's index, queries run in
+ * turn: en_word p50 158 -> 124 us, ko_noun 140 -> 129 us). */
+#define NORM_AHEAD 4
+
+static inline void prefetch_norm_ahead(const sg_matcher *m, const sg_reader *r) {
+  if (m->kind != M_SEQ || !m->nterms) return;
+  const sg_postings *lead = &m->post[m->order ? m->order[0] : 0];
+  uint32_t ahead = lead->idx + NORM_AHEAD;
+  if (lead->loaded && ahead < lead->block.count)
+    sg_reader_prefetch_norm(r, lead->block.pids[ahead]);
+}
+
 /* Whether passage t, where m's cursors stand, could enter the top-k: its length and the tfs
  * known at t, before any position is decoded. Judged for every passage, all search long: with
  * the tfs the aligned cursors hold (aligned_tf) a judgement costs little, and as theta rises
@@ -306,6 +320,7 @@ static int gate_point(sg_matcher *m, uint32_t t, int *pass, seogo_error *err) {
   uint32_t dl, upto = SG_PID_END - 1;
   double s;
   int possible;
+  prefetch_norm_ahead(m, pr->reader);
   rc = sg_reader_norm(pr->reader, t, &dl, err);
   if (!rc) rc = score_bound(pr, scope, t, 1, dl ? dl : 1, &upto, &s, &possible, err);
   if (rc) return rc;
