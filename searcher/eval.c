@@ -286,8 +286,9 @@ static inline int gate_range(const sg_matcher *m, uint32_t t, uint32_t *out, seo
 
 /* Each passage's length lies in a cache line of its own, which the cold queries of a large
  * index wait for: while passage t is judged, the line of the passage NORM_AHEAD places further
- * in the lead cursor's block starts loading (on the 200 MB benchmark's index, queries run in
- * turn: en_word p50 158 -> 124 us, ko_noun 140 -> 129 us). */
+ * in the lead cursor's block starts loading (the 200 MB benchmark's queries, all run in turn,
+ * medians of six runs alternating with the code before: en_word p50 115 -> 98 us, ko_noun 113
+ * -> 110 us). */
 #define NORM_AHEAD 4
 
 static inline void prefetch_norm_ahead(const sg_matcher *m, const sg_reader *r) {
