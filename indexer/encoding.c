@@ -65,40 +65,117 @@ static inline int printable_ascii8(uint64_t x) {
   return !((x & highs) | below_space | del);
 }
 
+/* Takes the census of the character (or invalid subpart) at q; returns the byte after it. */
+static const unsigned char *census_step(const unsigned char *p, const unsigned char *q,
+                                        const unsigned char *end, utf8_census *c) {
+  unsigned b = *q;
+  if (b < 0x80) {
+    if (b == 0)
+      c->nuls++;
+    else if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != '\v' &&
+              b != 0x1b) ||
+             b == 0x7f)
+      c->controls++;
+    return q + 1;
+  }
+  size_t n = utf8_valid_len(q, end);
+  if (n) {
+    c->multibyte++;
+    return q + n;
+  }
+  if (!c->invalid) c->first_invalid_at = (size_t)(q - p);
+  c->invalid++;
+  return q + utf8_invalid_len(q, end);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* x <= k for each unsigned byte, as a bit mask */
+__attribute__((target("avx2"))) static inline uint32_t bytes_at_most(__m256i x, unsigned char k) {
+  __m256i top = _mm256_set1_epi8((char)k);
+  return (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_min_epu8(x, top), x));
+}
+
+/* lo <= x <= hi for each unsigned byte */
+__attribute__((target("avx2"))) static inline uint32_t bytes_within(__m256i x, unsigned char lo,
+                                                                    unsigned char hi) {
+  return bytes_at_most(_mm256_sub_epi8(x, _mm256_set1_epi8((char)lo)), (unsigned char)(hi - lo));
+}
+
+typedef struct byte_classes {
+  uint64_t high;                /* 0x80 and above */
+  uint64_t cont;                /* 80-BF */
+  uint64_t lead2;               /* C2-DF: any continuation may follow */
+  uint64_t lead3;               /* E0-EF: two continuations follow */
+  uint64_t e0, ed;              /* the two lead3 bytes whose next byte has a narrower range */
+  uint64_t cont_low, cont_high; /* 80-9F (allowed after ED), A0-BF (after E0) */
+  uint64_t below;               /* below 0x20 */
+  uint64_t nul, space, del;     /* 00; 09-0D and 1B (not controls); 7F */
+} byte_classes;
+
+__attribute__((target("avx2"))) static void classify32(const unsigned char *q, byte_classes *k,
+                                                       unsigned shift) {
+  __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)q);
+  k->high |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << shift;
+  k->cont |= (uint64_t)bytes_within(x, 0x80, 0xbf) << shift;
+  k->lead2 |= (uint64_t)bytes_within(x, 0xc2, 0xdf) << shift;
+  k->lead3 |= (uint64_t)bytes_within(x, 0xe0, 0xef) << shift;
+  k->e0 |= (uint64_t)bytes_within(x, 0xe0, 0xe0) << shift;
+  k->ed |= (uint64_t)bytes_within(x, 0xed, 0xed) << shift;
+  k->cont_low |= (uint64_t)bytes_within(x, 0x80, 0x9f) << shift;
+  k->cont_high |= (uint64_t)bytes_within(x, 0xa0, 0xbf) << shift;
+  k->below |= (uint64_t)bytes_at_most(x, 0x1f) << shift;
+  k->nul |= (uint64_t)bytes_at_most(x, 0) << shift;
+  k->space |= (uint64_t)(bytes_within(x, 0x09, 0x0d) | bytes_within(x, 0x1b, 0x1b)) << shift;
+  k->del |= (uint64_t)bytes_within(x, 0x7f, 0x7f) << shift;
+}
+
+/* The census of 64 bytes from q, a character boundary, when they hold only ASCII and two- and
+ * three-byte sequences (which every Korean text is made of): returns how many
+ * bytes it took (a character cut by the block's end is left for the next), or 0 when the
+ * block holds anything else or an ill-formed sequence, for census_step to take. */
+__attribute__((target("avx2"))) static size_t census_block64(const unsigned char *q,
+                                                             utf8_census *c) {
+  byte_classes k = {0};
+  classify32(q, &k, 0);
+  classify32(q + 32, &k, 32);
+  if (k.high & ~(k.cont | k.lead2 | k.lead3)) return 0;
+  /* every continuation sits one after a lead, or two after a lead3, and nothing else does */
+  if (k.cont != ((k.lead2 << 1) | (k.lead3 << 1) | (k.lead3 << 2))) return 0;
+  /* no overlong form after E0, no surrogate after ED */
+  if (((k.e0 << 1) & ~k.cont_high) | ((k.ed << 1) & ~k.cont_low)) return 0;
+  size_t cut = k.lead3 >> 62 & 1 ? 2 : (k.lead2 | k.lead3) >> 63 ? 1 : 0;
+  uint64_t taken = ~0ULL >> cut; /* the cut character's bytes are all 0x80 and above */
+  c->multibyte += (size_t)__builtin_popcountll((k.lead2 | k.lead3) & taken);
+  c->nuls += (size_t)__builtin_popcountll(k.nul);
+  c->controls += (size_t)__builtin_popcountll((k.below & ~k.space & ~k.nul) | k.del);
+  return 64 - cut;
+}
+#endif
+
 static void census_utf8(const unsigned char *p, size_t len, utf8_census *c) {
   memset(c, 0, sizeof *c);
   const unsigned char *end = p + len, *q = p;
-  while (q < end) {
-    unsigned b = *q;
-    if (b < 0x80) {
-      uint64_t x;
-      if (end - q >= 8 && (memcpy(&x, q, 8), printable_ascii8(x))) {
-        q += 8;
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2"))
+    while (end - q >= 64) {
+      size_t took = census_block64(q, c);
+      if (took) {
+        q += took;
         continue;
       }
-      if (b == 0) c->nuls++;
-      else if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r' && b != '\f' && b != '\v' &&
-                b != 0x1b) || b == 0x7f)
-        c->controls++;
-      q++;
+      for (const unsigned char *stop = q + 64; q < stop;) q = census_step(p, q, end, c);
+    }
+#endif
+  while (q < end) {
+    unsigned b = *q;
+    uint64_t x;
+    if (b < 0x80 && end - q >= 8 && (memcpy(&x, q, 8), printable_ascii8(x))) {
+      q += 8;
       continue;
     }
-    /* Hangul and most CJK: three bytes, lead E1-EC or EE-EF */
-    if (end - q >= 3 && (b & 0xf0) == 0xe0 && b != 0xe0 && b != 0xed && (q[1] & 0xc0) == 0x80 &&
-        (q[2] & 0xc0) == 0x80) {
-      c->multibyte++;
-      q += 3;
-      continue;
-    }
-    size_t n = utf8_valid_len(q, end);
-    if (n) {
-      c->multibyte++;
-      q += n;
-      continue;
-    }
-    if (!c->invalid) c->first_invalid_at = (size_t)(q - p);
-    c->invalid++;
-    q += utf8_invalid_len(q, end);
+    q = census_step(p, q, end, c);
   }
 }
 

@@ -621,6 +621,79 @@ static void test_encodings(void) {
   free(dir);
 }
 
+/* Damage anywhere in a long Korean text (the census of the bytes goes 64 at a time where it
+ * can) is found and placed on its line: a stray byte, a sequence cut short, a surrogate, an
+ * overlong form, each next to every kind of character the text has. */
+static void test_damage_anywhere(void) {
+  char *dir = fresh_dir("damage");
+  seogo_index *ix = open_index(dir, SEOGO_OPEN_WRITE);
+  size_t len;
+  char *text = tl_read_file(tl_source_path(corpus_files[3]), &len);
+  if (len > 400) len = 400;
+  while (len && ((unsigned char)text[len] & 0xc0) == 0x80) len--; /* whole characters */
+  static const struct {
+    const char *bytes;
+    uint32_t invalid; /* U+FFFD replacements: one per maximal ill-formed subpart */
+  } damage[] = {{"\xff", 1},         {"\xed\x95", 1}, {"\xed\xa0\x80", 3},     {"\xe0\x80\x80", 3},
+                {"\xf0\x9f\x98", 1}, {"\x80", 1},     {"\xf0\x9f\x98\x80", 0}, {"\xed\x9f\xbf", 0},
+                {"\xe0\xa0\x80", 0}, {"\xc2\xb7", 0}};
+  char *buf = malloc(len + 8);
+  int cases = 0;
+  for (size_t at = 0; at <= len; at++) {
+    if (at < len && ((unsigned char)text[at] & 0xc0) == 0x80) continue;
+    uint32_t line = 1;
+    for (size_t i = 0; i < at; i++) line += text[i] == '\n';
+    for (size_t d = 0; d < sizeof damage / sizeof damage[0]; d++) {
+      size_t n = strlen(damage[d].bytes);
+      memcpy(buf, text, at);
+      memcpy(buf + at, damage[d].bytes, n);
+      memcpy(buf + at + n, text + at, len - at);
+      char name[64];
+      snprintf(name, sizeof name, "damage-%zu-%zu.txt", at, d);
+      seogo_add_info info;
+      seogo_error err;
+      int rc = seogo_add_buffer(ix, name, buf, len + n, 0, &info, &err);
+      CHECK_MSG(rc == SEOGO_OK, "%s: %s", name, err.message);
+      if (rc != SEOGO_OK) continue;
+      CHECK_MSG(info.invalid_sequences == damage[d].invalid, "%s: %u invalid, expected %u", name,
+                info.invalid_sequences, damage[d].invalid);
+      CHECK_MSG(info.first_invalid_line == (damage[d].invalid ? line : 0),
+                "%s: first invalid line %u, expected %u", name, info.first_invalid_line,
+                damage[d].invalid ? line : 0);
+      cases++;
+    }
+  }
+  CHECK(cases > 1000);
+  /* a NUL byte anywhere makes the file binary; so do control bytes above 1 %, but not tabs,
+   * form feeds, vertical tabs, carriage returns or ESC */
+  for (size_t at = 0; at <= len; at += 5) {
+    memcpy(buf, text, at);
+    buf[at] = 0;
+    memcpy(buf + at + 1, text + at, len - at);
+    seogo_add_info info;
+    seogo_error err;
+    CHECK_MSG(seogo_add_buffer(ix, "nul.txt", buf, len + 1, 0, &info, &err) == SEOGO_EBINARY,
+              "a NUL at %zu: %s", at, err.message);
+  }
+  for (int control = 0; control < 2; control++) {
+    memcpy(buf, text, len);
+    size_t ascii = 0, changed = 0;
+    for (size_t at = 0; at < len; at++) /* every fourth ASCII byte */
+      if ((unsigned char)buf[at] < 0x80 && ascii++ % 4 == 0)
+        buf[at] = control ? '\x01' : '\v', changed++;
+    CHECK(changed * 100 > len);
+    seogo_add_info info;
+    seogo_error err;
+    CHECK_EQ_INT(seogo_add_buffer(ix, "controls.txt", buf, len, 0, &info, &err),
+                 control ? SEOGO_EBINARY : SEOGO_OK);
+  }
+  seogo_abort(ix);
+  free(buf);
+  free(text);
+  seogo_close(ix);
+  free(dir);
+}
+
 static void test_passages(void) {
   char *dir = fresh_dir("passages");
   seogo_index *ix = open_index(dir, SEOGO_OPEN_WRITE);
@@ -890,6 +963,7 @@ int main(void) {
   RUN(test_pack);
   RUN(test_one_commit_build_is_packed);
   RUN(test_encodings);
+  RUN(test_damage_anywhere);
   RUN(test_passages);
   RUN(test_reader_adopts_grown_map);
   RUN(test_prepared_in_threads);
