@@ -105,11 +105,10 @@ __attribute__((target("avx2"))) static inline uint32_t bytes_within(__m256i x, u
 
 typedef struct byte_classes {
   uint64_t high;                /* 0x80 and above */
-  uint64_t cont;                /* 80-BF */
   uint64_t lead2;               /* C2-DF: any continuation may follow */
   uint64_t lead3;               /* E0-EF: two continuations follow */
   uint64_t e0, ed;              /* the two lead3 bytes whose next byte has a narrower range */
-  uint64_t cont_low, cont_high; /* 80-9F (allowed after ED), A0-BF (after E0) */
+  uint64_t cont_low, cont_high; /* continuations 80-9F (allowed after ED), A0-BF (after E0) */
   uint64_t below;               /* below 0x20 */
   uint64_t nul, space, del;     /* 00; 09-0D and 1B (not controls); 7F */
 } byte_classes;
@@ -118,7 +117,6 @@ __attribute__((target("avx2"))) static void classify32(const unsigned char *q, b
                                                        unsigned shift) {
   __m256i x = _mm256_loadu_si256((const __m256i *)(const void *)q);
   k->high |= (uint64_t)(uint32_t)_mm256_movemask_epi8(x) << shift;
-  k->cont |= (uint64_t)bytes_within(x, 0x80, 0xbf) << shift;
   k->lead2 |= (uint64_t)bytes_within(x, 0xc2, 0xdf) << shift;
   k->lead3 |= (uint64_t)bytes_within(x, 0xe0, 0xef) << shift;
   k->e0 |= (uint64_t)bytes_within(x, 0xe0, 0xe0) << shift;
@@ -132,17 +130,18 @@ __attribute__((target("avx2"))) static void classify32(const unsigned char *q, b
 }
 
 /* The census of 64 bytes from q, a character boundary, when they hold only ASCII and two- and
- * three-byte sequences (which every Korean text is made of): returns how many
- * bytes it took (a character cut by the block's end is left for the next), or 0 when the
- * block holds anything else or an ill-formed sequence, for census_step to take. */
+ * three-byte sequences (which every Korean text is made of): returns how many bytes it took
+ * (a character cut by the block's end is left for the next), or 0 when the block holds
+ * anything else or an ill-formed sequence, for census_step to take. */
 __attribute__((target("avx2"))) static size_t census_block64(const unsigned char *q,
                                                              utf8_census *c) {
   byte_classes k = {0};
   classify32(q, &k, 0);
   classify32(q + 32, &k, 32);
-  if (k.high & ~(k.cont | k.lead2 | k.lead3)) return 0;
+  uint64_t cont = k.cont_low | k.cont_high;
+  if (k.high & ~(cont | k.lead2 | k.lead3)) return 0;
   /* every continuation sits one after a lead, or two after a lead3, and nothing else does */
-  if (k.cont != ((k.lead2 << 1) | (k.lead3 << 1) | (k.lead3 << 2))) return 0;
+  if (cont != ((k.lead2 << 1) | (k.lead3 << 1) | (k.lead3 << 2))) return 0;
   /* no overlong form after E0, no surrogate after ED */
   if (((k.e0 << 1) & ~k.cont_high) | ((k.ed << 1) & ~k.cont_low)) return 0;
   size_t cut = k.lead3 >> 62 & 1 ? 2 : (k.lead2 | k.lead3) >> 63 ? 1 : 0;
