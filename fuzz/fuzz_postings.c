@@ -72,13 +72,16 @@ static void fp_records(const uint8_t *data, size_t n) {
     FUZZ_ASSERT(memchr(doc.encoding, 0, sizeof doc.encoding) != NULL);
     FUZZ_ASSERT((uint64_t)doc.first_pid + doc.npassages <= (uint64_t)UINT32_MAX + 1);
   }
-  sg_passage_group g;
-  rc = sg_passage_group_open(&g, data, n, &err);
+  sg_passage_page pg;
+  rc = sg_passage_page_open(&pg, data, n, &err);
   FUZZ_ASSERT(rc == SEOGO_OK || rc == SEOGO_ECORRUPT);
-  while (!rc && (rc = sg_passage_group_next(&g, &p, &err)) == SEOGO_OK)
-    FUZZ_ASSERT(p.doc_id != 0 && p.start <= p.end && p.line_start >= 1 &&
-                p.line_start <= p.line_end && g.count <= SG_PASSAGE_GROUP);
-  FUZZ_ASSERT(rc == SEOGO_OK || rc == SEOGO_NOTFOUND || rc == SEOGO_ECORRUPT);
+  for (uint32_t i = 0; !rc && i <= pg.nslots; i++) {
+    int got = sg_passage_page_get(&pg, i, &p, &err);
+    FUZZ_ASSERT(got == SEOGO_OK || got == SEOGO_NOTFOUND || got == SEOGO_ECORRUPT);
+    if (got == SEOGO_OK)
+      FUZZ_ASSERT(p.doc_id != 0 && p.start <= p.end && p.line_start >= 1 &&
+                  p.line_start <= p.line_end && i < pg.nslots);
+  }
   rc = sg_term_decode(data, n, &t, &err);
   FUZZ_ASSERT(rc == SEOGO_OK || rc == SEOGO_ECORRUPT);
   if (!rc) FUZZ_ASSERT(t.cf >= t.df && t.nblocks <= t.df);

@@ -206,6 +206,8 @@ struct sg_writer {
   sg_block block; /* scratch for block rewrites */
   sg_buf key, val;
   sg_buf norms; /* the "norms" value being edited (commit.c's norms_cursor) */
+  sg_passage *page; /* the "passages" page being edited (commit.c's page_cursor): its
+                       SG_PASSAGES_PER_KEY slots */
 };
 
 /* ---- Interface to commit.c ---------------------------------------------------------------- */

@@ -11,9 +11,9 @@
 /* What the check keeps of a passage: enough to check the documents, norms and postings that
  * name it. Kept in pid order (the order of the "passages" table). */
 typedef struct chk_passage {
-  uint32_t pid, group, doc_id, end, line_end; /* group: the key of the record holding it */
-  uint16_t length;                            /* from "norms" (0 until they are read) */
-  uint8_t claimed;                            /* a document's range holds it */
+  uint32_t pid, doc_id, end, line_end;
+  uint16_t length; /* from "norms" (0 until they are read) */
+  uint8_t claimed; /* a document's range holds it */
 } chk_passage;
 
 /* The record being checked, formatted for a person only when it has a problem. */
@@ -41,7 +41,7 @@ typedef struct checker {
   uint32_t *by_pid; /* pid -> index in psg + 1 (0: none), up to max_pid; NULL when the ids
                        are too sparse for it to pay (then psg is searched) */
   uint32_t max_pid;
-  int64_t group_last; /* the last pid of the previous passage group, -1 before the first */
+  sg_passage *page; /* a "passages" page decoded: SG_PASSAGES_PER_KEY slots */
   sg_block block;
   key_ref at;    /* the record being checked */
   char key[160]; /* at, formatted for a problem */
@@ -176,36 +176,26 @@ static int not_an_id_key(checker *c, const MDB_val *k, const char *table) {
 
 static int visit_passage(checker *c, const MDB_val *k, const MDB_val *v) {
   if (k->mv_size != 4) return not_an_id_key(c, k, "passages");
-  uint32_t first = id_key(k);
-  key_id(c, "passage", first);
-  sg_passage_group g;
-  sg_passage p;
+  uint32_t key = id_key(k);
+  uint64_t first = (uint64_t)key * SG_PASSAGES_PER_KEY;
+  key_set(c, "passages", NULL, 0, (int64_t)first, (int64_t)(first + SG_PASSAGES_PER_KEY - 1), -1);
+  if (!c->page && !(c->page = malloc(SG_PASSAGES_PER_KEY * sizeof *c->page))) return SEOGO_ENOMEM;
   seogo_error e;
-  int rc = sg_passage_group_open(&g, v->mv_data, v->mv_size, &e);
-  size_t at = c->npsg;
-  while (!rc && !(rc = sg_passage_group_next(&g, &p, &e))) {
-    if (sg_grow_array(&c->psg, &c->psg_cap, c->npsg + 1, sizeof *c->psg)) return SEOGO_ENOMEM;
-    c->psg[c->npsg++] =
-        (chk_passage){first + g.count - 1, first, p.doc_id, p.end, p.line_end, 0, 0};
-  }
-  if (rc != SEOGO_NOTFOUND) {
-    c->npsg = at; /* a group that does not decode is reported once, not once per passage */
+  uint32_t n;
+  if (sg_passage_page_decode(v->mv_data, v->mv_size, c->page, &n, &e))
     return problem(c, "passages", "%s", e.message);
-  }
-  uint64_t last = (uint64_t)first + g.count - 1;
-  key_set(c, "passages", NULL, 0, first, (int64_t)last, -1);
-  if (first == 0 || last > UINT32_MAX || (c->have_stats && last >= c->stats.next_passage_id)) {
-    c->npsg = at;
+  uint64_t last = first + n - 1;
+  if (last > UINT32_MAX || (c->have_stats && last >= c->stats.next_passage_id) ||
+      (first == 0 && c->page[0].doc_id))
     return problem(c, "passages", "the ids are out of range (the next passage id is %" PRIu64 ")",
                    c->stats.next_passage_id);
+  for (uint32_t i = 0; i < n; i++) {
+    const sg_passage *p = &c->page[i];
+    if (!p->doc_id) continue;
+    if (sg_grow_array(&c->psg, &c->psg_cap, c->npsg + 1, sizeof *c->psg)) return SEOGO_ENOMEM;
+    c->psg[c->npsg++] = (chk_passage){(uint32_t)(first + i), p->doc_id, p->end, p->line_end, 0, 0};
+    c->counted.passages++;
   }
-  if ((int64_t)first <= c->group_last) {
-    c->npsg = at;
-    return problem(c, "passages", "the group overlaps the previous one (which ends at %" PRId64 ")",
-                   c->group_last);
-  }
-  c->group_last = (int64_t)last;
-  c->counted.passages += g.count;
   c->max_pid = (uint32_t)last;
   return SEOGO_OK;
 }
@@ -282,19 +272,15 @@ static int doc_path(checker *c, uint32_t doc_id, const sg_doc *d) {
   return SEOGO_OK;
 }
 
-/* Passage i of a document's range: it names the document, no other document holds it, it is
- * stored in the group the format puts it in, and it lies within the document's text. */
-static int doc_passage(checker *c, uint32_t doc_id, const sg_doc *d, uint32_t i, chk_passage *p) {
-  uint32_t group = d->first_pid + i / SG_PASSAGE_GROUP * SG_PASSAGE_GROUP;
+/* Passage i of a document's range: it names the document, no other document holds it, and it
+ * lies within the document's text. */
+static int doc_passage(checker *c, uint32_t doc_id, const sg_doc *d, chk_passage *p) {
   if (p->doc_id != doc_id)
     return problem(c, "passages", "passage %u of the document names document %u", (unsigned)p->pid,
                    (unsigned)p->doc_id);
   if (p->claimed)
     return problem(c, "docs", "its passage %u belongs to another document too", (unsigned)p->pid);
   p->claimed = 1;
-  if (p->group != group)
-    return problem(c, "passages", "passage %u is stored in the group of %u, not of %u",
-                   (unsigned)p->pid, (unsigned)p->group, (unsigned)group);
   if (p->end > d->text_len)
     return problem(c, "passages", "passage %u ends at byte %u, after the text's end (%" PRIu64 ")",
                    (unsigned)p->pid, (unsigned)p->end, d->text_len);
@@ -312,7 +298,7 @@ static int doc_passages(checker *c, uint32_t doc_id, const sg_doc *d) {
   for (uint32_t i = 0; i < d->npassages; i++) {
     uint32_t pid = d->first_pid + i;
     chk_passage *p = (chk_passage *)find_passage(c, &at, pid);
-    if (p && (st = doc_passage(c, doc_id, d, i, p))) return st;
+    if (p && (st = doc_passage(c, doc_id, d, p))) return st;
     if (!p && !missing++ &&
         (st = problem(c, "docs", "its passage %u does not exist", (unsigned)pid)))
       return st;
@@ -678,7 +664,7 @@ static int check(seogo_index *index, int pages_only,
                  int (*fn)(void *ctx, const seogo_problem *problem), void *ctx,
                  seogo_index_stats *out, seogo_error *err) {
   if (!index || !index->store) return sg_fail(err, SEOGO_EINVAL, "index handle is NULL");
-  checker c = {.s = index->store, .fn = fn, .ctx = ctx, .group_last = -1};
+  checker c = {.s = index->store, .fn = fn, .ctx = ctx};
   sg_block_init(&c.block);
   int rc = sg_store_read_begin(c.s, &c.txn, err);
   if (rc) return rc;
@@ -696,6 +682,7 @@ static int check(seogo_index *index, int pages_only,
   sg_block_free(&c.block);
   free(c.psg);
   free(c.by_pid);
+  free(c.page);
   return rc;
 }
 

@@ -161,6 +161,57 @@ static int norms_set(sg_writer *w, MDB_txn *txn, norms_cursor *nc, uint32_t pid,
   return SEOGO_OK;
 }
 
+/* Passages: the page of SG_PASSAGES_PER_KEY slots that holds a pid, decoded into w->page
+ * while consecutive pids share it. */
+typedef struct page_cursor {
+  uint32_t key, n; /* n: slots up to the last that holds a passage */
+  int loaded, dirty;
+} page_cursor;
+
+static int page_flush(sg_writer *w, MDB_txn *txn, page_cursor *pc, seogo_error *err) {
+  if (!pc->dirty) return SEOGO_OK;
+  pc->dirty = 0;
+  while (pc->n && !w->page[pc->n - 1].doc_id) pc->n--;
+  unsigned char k[4];
+  sg_put_be32(k, pc->key);
+  if (!pc->n) return del(w, txn, w->store->passages, k, 4, err);
+  sg_buf_clear(&w->val);
+  if (sg_passage_page_encode(&w->val, w->page, pc->n))
+    return sg_fail(err, SEOGO_EINVAL, "a passage of page %u cannot be stored", (unsigned)pc->key);
+  return put(w, txn, w->store->passages, k, 4, w->val.data, w->val.len, 0, err);
+}
+
+/* Puts passage p (NULL: none) in pid's slot. */
+static int page_set(sg_writer *w, MDB_txn *txn, page_cursor *pc, uint32_t pid, const sg_passage *p,
+                    seogo_error *err) {
+  uint32_t key = pid / SG_PASSAGES_PER_KEY;
+  if (!pc->loaded || pc->key != key) {
+    int rc = page_flush(w, txn, pc, err);
+    if (rc) return rc;
+    if (!w->page && !(w->page = malloc(SG_PASSAGES_PER_KEY * sizeof *w->page))) return oom(err);
+    memset(w->page, 0, SG_PASSAGES_PER_KEY * sizeof *w->page);
+    unsigned char k[4];
+    sg_put_be32(k, key);
+    MDB_val mk = {4, k}, v;
+    pc->n = 0;
+    rc = mdb_get(txn, w->store->passages, &mk, &v);
+    if (rc == 0 && (rc = sg_passage_page_decode(v.mv_data, v.mv_size, w->page, &pc->n, err)))
+      return rc;
+    if (rc && rc != MDB_NOTFOUND) return mdb_fail(w, rc, err);
+    pc->key = key;
+    pc->loaded = 1;
+  }
+  uint32_t slot = pid % SG_PASSAGES_PER_KEY;
+  if (p) {
+    w->page[slot] = *p;
+    if (slot >= pc->n) pc->n = slot + 1;
+  } else {
+    memset(&w->page[slot], 0, sizeof w->page[slot]);
+  }
+  pc->dirty = 1;
+  return SEOGO_OK;
+}
+
 /* A block rewrite found while scanning a term's blocks, applied after the scan. */
 typedef struct block_edit {
   uint32_t old_key, new_key; /* new_key 0: delete the block */
@@ -306,7 +357,7 @@ static int remove_sg_term_postings(sg_writer *w, MDB_txn *txn, const char *term,
 }
 
 static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r, norms_cursor *nc,
-                         sg_stats *stats, seogo_error *err) {
+                         page_cursor *pc, sg_stats *stats, seogo_error *err) {
   int rc = SEOGO_OK;
   uint32_t hi = r->first_pid + r->npassages - 1;
   const unsigned char *p = r->terms.data, *end = p ? p + r->terms.len : p;
@@ -320,7 +371,7 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
     uint32_t pid = r->first_pid + i, old = 0;
     rc = norms_set(w, txn, nc, pid, 0, &old, err);
     stats->tokens -= old <= stats->tokens ? old : stats->tokens;
-    if (!rc && i % SG_PASSAGE_GROUP == 0) rc = del_id(w, txn, w->store->passages, pid, err);
+    if (!rc) rc = page_set(w, txn, pc, pid, NULL, err);
   }
   size_t plen;
   const char *path = sg_strmap_key(&w->paths, (size_t)r->path, &plen);
@@ -336,7 +387,7 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
 }
 
 static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, norms_cursor *nc,
-                          ordered *passages, sg_stats *stats, seogo_error *err) {
+                          page_cursor *pc, sg_stats *stats, seogo_error *err) {
   unsigned char id[4];
   sg_put_be32(id, d->doc_id);
   sg_doc rec = d->rec;
@@ -346,15 +397,8 @@ static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, n
   int rc = put(w, txn, w->store->docs, id, 4, w->val.data, w->val.len, MDB_APPEND, err);
   if (!rc) rc = put(w, txn, w->store->paths, rec.path, rec.path_len, id, 4, 0, err);
   if (!rc) rc = put(w, txn, w->store->text, id, 4, (void *)d->text, d->rec.text_len, MDB_APPEND, err);
-  for (uint32_t i = 0; !rc && i < d->rec.npassages; i += SG_PASSAGE_GROUP) {
-    uint32_t n = d->rec.npassages - i;
-    if (n > SG_PASSAGE_GROUP) n = SG_PASSAGE_GROUP;
-    unsigned char pk[4];
-    sg_put_be32(pk, d->rec.first_pid + i);
-    sg_buf_clear(&w->val);
-    if (sg_passage_group_encode(&w->val, d->passages + i, n)) return oom(err);
-    rc = ordered_put(w, passages, pk, 4, w->val.data, w->val.len, err);
-  }
+  for (uint32_t i = 0; !rc && i < d->rec.npassages; i++)
+    rc = page_set(w, txn, pc, d->rec.first_pid + i, &d->passages[i], err);
   for (uint32_t i = 0; !rc && i < d->rec.npassages; i++) {
     rc = norms_set(w, txn, nc, d->rec.first_pid + i, d->passages[i].length, NULL, err);
     stats->tokens += d->passages[i].length;
@@ -906,14 +950,13 @@ static int write_changes(sg_writer *w, MDB_txn *txn, sg_stats *stats, seogo_erro
              err);
   }
   norms_cursor nc = {0};
+  page_cursor pc = {0};
   for (size_t i = 0; !rc && i < w->nremovals; i++)
-    rc = apply_removal(w, txn, &w->removals[i], &nc, stats, err);
-  ordered passages = {0};
-  if (!rc) rc = ordered_open(w, txn, w->store->passages, &passages, err);
+    rc = apply_removal(w, txn, &w->removals[i], &nc, &pc, stats, err);
   for (size_t i = 0; !rc && i < w->ndocs; i++)
-    if (!w->docs[i].dead) rc = write_document(w, txn, &w->docs[i], &nc, &passages, stats, err);
-  ordered_close(&passages);
+    if (!w->docs[i].dead) rc = write_document(w, txn, &w->docs[i], &nc, &pc, stats, err);
   if (!rc) rc = norms_flush(w, txn, &nc, err);
+  if (!rc) rc = page_flush(w, txn, &pc, err);
   if (!rc) rc = flush_postings(w, txn, stats, err);
   return rc;
 }

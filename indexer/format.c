@@ -134,47 +134,8 @@ int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err) {
   return reader_finish(&r, "document", err);
 }
 
-/* ---- passage groups ------------------------------------------------------------------------- */
-
-/* Each passage is coded against the one before it: passages follow one another through the
- * text, so the gaps and sizes take a byte or two where absolute offsets would take three or
- * four. The gaps are signed (zigzag) because nothing forbids a passage to start before the
- * previous one ends. */
-static int put_passage(sg_buf *b, const sg_passage *p, uint32_t prev_end, uint32_t prev_line) {
-  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0) return -1;
-  if (sg_buf_put_varint(b, zigzag_encode((int64_t)p->start - prev_end)) ||
-      sg_buf_put_varint(b, p->end - p->start) ||
-      sg_buf_put_varint(b, zigzag_encode((int64_t)p->line_start - prev_line)) ||
-      sg_buf_put_varint(b, p->line_end - p->line_start))
-    return -1;
-  return 0;
-}
-
-int sg_passage_group_encode(sg_buf *b, const sg_passage *p, uint32_t n) {
-  if (n == 0 || n > SG_PASSAGE_GROUP || p[0].doc_id == 0 || sg_buf_put_varint(b, p[0].doc_id))
-    return -1;
-  for (uint32_t i = 0; i < n; i++) {
-    if (p[i].doc_id != p[0].doc_id ||
-        put_passage(b, &p[i], i ? p[i - 1].end : 0, i ? p[i - 1].line_end : 0))
-      return -1;
-  }
-  return 0;
-}
-
-static int bad_group(seogo_error *err) {
-  return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: bad passage record");
-}
-
-int sg_passage_group_open(sg_passage_group *g, const void *data, size_t len, seogo_error *err) {
-  reader r;
-  reader_init(&r, data, len);
-  memset(g, 0, sizeof *g);
-  g->doc_id = read_u32(&r);
-  if (r.bad || g->doc_id == 0 || r.p == r.end) return bad_group(err);
-  g->p = r.p;
-  g->end = r.end;
-  return SEOGO_OK;
-}
+/* ---- passage pages ----------------------------------------------------------------------------
+ */
 
 /* base + a zigzag gap, or -1 when the sum leaves 0 .. 2^32 - 1 */
 static int64_t add_gap(uint32_t base, uint64_t zz) {
@@ -192,34 +153,145 @@ static inline uint64_t read_small(reader *r) {
   return read_varint(r);
 }
 
-int sg_passage_group_next(sg_passage_group *g, sg_passage *p, seogo_error *err) {
-  if (g->p == g->end) return SEOGO_NOTFOUND;
-  reader r = {g->p, g->end, 0};
-  uint64_t start_gap = read_small(&r), bytes = read_small(&r);
-  uint64_t line_gap = read_small(&r), lines = read_small(&r);
-  int64_t start = add_gap(g->prev_end, start_gap), line = add_gap(g->prev_line, line_gap);
-  if (r.bad || g->count == SG_PASSAGE_GROUP || start < 0 || line < 1 ||
-      bytes > UINT32_MAX - (uint64_t)start || lines > UINT32_MAX - (uint64_t)line)
-    return bad_group(err);
-  *p = (sg_passage){g->doc_id,
+static void put_le32(unsigned char *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_le32(const unsigned char *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Each passage is coded against the run's previous one of its document: passages follow one
+ * another through the text, so the gaps and sizes take a byte or two where absolute offsets
+ * would take three or four. The gaps are signed (zigzag) because nothing forbids a passage to
+ * start before the previous one ends. */
+static int put_slot(sg_buf *b, const sg_passage *p, const sg_passage *prev) {
+  if (!p->doc_id) return sg_buf_putc(b, 0);
+  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0 ||
+      (prev && p->doc_id < prev->doc_id))
+    return -1;
+  int new_doc = !prev || prev->doc_id != p->doc_id;
+  uint32_t base_end = new_doc ? 0 : prev->end, base_line = new_doc ? 0 : prev->line_end;
+  uint64_t head = ((uint64_t)(p->line_end - p->line_start) << 1 | (unsigned)new_doc) + 1;
+  if (sg_buf_put_varint(b, head) ||
+      (new_doc && sg_buf_put_varint(b, p->doc_id - (prev ? prev->doc_id : 0))) ||
+      sg_buf_put_varint(b, zigzag_encode((int64_t)p->start - base_end)) ||
+      sg_buf_put_varint(b, p->end - p->start) ||
+      sg_buf_put_varint(b, zigzag_encode((int64_t)p->line_start - base_line)))
+    return -1;
+  return 0;
+}
+
+int sg_passage_page_encode(sg_buf *b, const sg_passage *p, uint32_t n) {
+  if (n == 0 || n > SG_PASSAGES_PER_KEY || p[n - 1].doc_id == 0) return -1;
+  uint32_t nruns = (n + SG_PASSAGE_RUN - 1) / SG_PASSAGE_RUN;
+  size_t base = b->len, head = 4 + 4 * (size_t)nruns;
+  if (sg_buf_reserve(b, head)) return -1;
+  b->len = base + head;
+  for (uint32_t r = 0; r < nruns; r++) {
+    put_le32(b->data + base + 4 + 4 * (size_t)r, (uint32_t)(b->len - base));
+    const sg_passage *prev = NULL;
+    for (uint32_t i = r * SG_PASSAGE_RUN; i < n && i < (r + 1) * SG_PASSAGE_RUN; i++) {
+      if (put_slot(b, &p[i], prev)) return -1;
+      if (p[i].doc_id) prev = &p[i];
+    }
+  }
+  if (b->len - base > UINT32_MAX) return -1;
+  put_le32(b->data + base, n);
+  return 0;
+}
+
+static int bad_page(seogo_error *err) {
+  return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: bad passage record");
+}
+
+int sg_passage_page_open(sg_passage_page *pg, const void *data, size_t len, seogo_error *err) {
+  const unsigned char *d = data;
+  memset(pg, 0, sizeof *pg);
+  if (!d || len < 8) return bad_page(err);
+  uint32_t n = get_le32(d), nruns = (n + SG_PASSAGE_RUN - 1) / SG_PASSAGE_RUN;
+  if (n == 0 || n > SG_PASSAGES_PER_KEY || len < 4 + 4 * (size_t)nruns + n ||
+      get_le32(d + 4) != 4 + 4 * nruns)
+    return bad_page(err);
+  *pg = (sg_passage_page){d, len, n, nruns};
+  return SEOGO_OK;
+}
+
+/* The bytes of run r: after the header, at least a byte a slot, before the next run. */
+static int run_bytes(const sg_passage_page *pg, uint32_t r, reader *out) {
+  uint64_t from = get_le32(pg->data + 4 + 4 * (size_t)r);
+  uint64_t to = r + 1 < pg->nruns ? get_le32(pg->data + 8 + 4 * (size_t)r) : pg->len;
+  uint32_t first = r * SG_PASSAGE_RUN, slots = pg->nslots - first;
+  if (slots > SG_PASSAGE_RUN) slots = SG_PASSAGE_RUN;
+  if (from < 4 + 4 * (uint64_t)pg->nruns || to > pg->len || from + slots > to) return -1;
+  reader_init(out, pg->data + from, (size_t)(to - from));
+  return 0;
+}
+
+/* What the next slot of a run is coded against. */
+typedef struct run_state {
+  uint32_t doc_id, end, line_end; /* of the run's last passage (doc_id 0: none yet) */
+} run_state;
+
+/* Reads one slot: 0 (p->doc_id 0 for an empty slot) or -1. */
+static int next_slot(reader *r, run_state *st, sg_passage *p) {
+  uint64_t head = read_small(r);
+  memset(p, 0, sizeof *p);
+  if (r->bad) return -1;
+  if (head == 0) return 0;
+  uint64_t lines = (head - 1) >> 1;
+  uint32_t doc = st->doc_id, base_end = st->end, base_line = st->line_end;
+  if ((head - 1) & 1) {
+    uint64_t gap = read_small(r);
+    if (gap == 0 || gap > (uint64_t)UINT32_MAX - doc) return -1;
+    doc += (uint32_t)gap;
+    base_end = base_line = 0;
+  } else if (!doc) {
+    return -1; /* a run's first passage names its document */
+  }
+  int64_t start = add_gap(base_end, read_small(r));
+  uint64_t bytes = read_small(r);
+  int64_t line = add_gap(base_line, read_small(r));
+  if (r->bad || start < 0 || line < 1 || bytes > UINT32_MAX - (uint64_t)start ||
+      lines > UINT32_MAX - (uint64_t)line)
+    return -1;
+  *p = (sg_passage){doc,
                     (uint32_t)start,
                     (uint32_t)(start + (int64_t)bytes),
                     (uint32_t)line,
                     (uint32_t)(line + (int64_t)lines),
                     0};
-  g->p = r.p;
-  g->count++;
-  g->prev_end = p->end;
-  g->prev_line = p->line_end;
-  return SEOGO_OK;
+  *st = (run_state){doc, p->end, p->line_end};
+  return 0;
 }
 
-int sg_passage_group_get(const void *data, size_t len, uint32_t index, sg_passage *p,
-                         seogo_error *err) {
-  sg_passage_group g;
-  int rc = sg_passage_group_open(&g, data, len, err);
-  for (uint32_t i = 0; !rc && i <= index; i++) rc = sg_passage_group_next(&g, p, err);
-  return rc;
+int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, seogo_error *err) {
+  if (slot >= pg->nslots) return SEOGO_NOTFOUND;
+  reader r;
+  run_state st = {0, 0, 0};
+  if (run_bytes(pg, slot / SG_PASSAGE_RUN, &r)) return bad_page(err);
+  for (uint32_t i = slot / SG_PASSAGE_RUN * SG_PASSAGE_RUN; i <= slot; i++)
+    if (next_slot(&r, &st, p)) return bad_page(err);
+  return p->doc_id ? SEOGO_OK : SEOGO_NOTFOUND;
+}
+
+int sg_passage_page_decode(const void *data, size_t len, sg_passage *out, uint32_t *n,
+                           seogo_error *err) {
+  sg_passage_page pg;
+  int rc = sg_passage_page_open(&pg, data, len, err);
+  *n = 0;
+  if (rc) return rc;
+  for (uint32_t k = 0; k < pg.nruns; k++) {
+    reader r;
+    run_state st = {0, 0, 0};
+    if (run_bytes(&pg, k, &r)) return bad_page(err);
+    for (uint32_t i = k * SG_PASSAGE_RUN; i < pg.nslots && i < (k + 1) * SG_PASSAGE_RUN; i++)
+      if (next_slot(&r, &st, &out[i])) return bad_page(err);
+    if (r.p != r.end) return bad_page(err);
+  }
+  if (!out[pg.nslots - 1].doc_id) return bad_page(err);
+  *n = pg.nslots;
+  return SEOGO_OK;
 }
 
 /* ---- term --------------------------------------------------------------------------------- */

@@ -29,8 +29,8 @@
  *   "text"      key: be32 doc_id                 value: the document's text as UTF-8 (after
  *                                                  encoding conversion; offsets and lines in
  *                                                  passages refer to these bytes)
- *   "passages"  key: be32 first_pid              value: group record: the passages
- *                                                  first_pid .. first_pid+n-1 (1 <= n <= 64)
+ *   "passages"  key: be32 (passage_id / SG_PASSAGES_PER_KEY)   value: passage page: the
+ *                                                  passages key*SG_PASSAGES_PER_KEY .. + n-1
  *   "norms"     key: be32 (passage_id / SG_NORMS_PER_KEY)   value: n x u16 little-endian,
  *                                                  1 <= n <= SG_NORMS_PER_KEY: the length (in
  *                                                  positions) of passage key*SG_NORMS_PER_KEY+i;
@@ -52,19 +52,29 @@
  *               first_pid:varint npassages:varint nlines:varint encoding:str
  *               pdf_like:1 byte short_line:varint text_len:varint invalid:varint
  *               (a document's passages are first_pid .. first_pid+npassages-1, contiguous)
- *   group    := doc_id:varint passage{1..SG_PASSAGE_GROUP}
- *               A document's passages are cut into groups of SG_PASSAGE_GROUP from its
- *               first_pid (the last group may be shorter): group keys are first_pid,
- *               first_pid + SG_PASSAGE_GROUP, ...; a group never holds two documents. A
- *               passage is found at the greatest key <= its pid. The value ends exactly after
- *               its last passage.
- *   passage  := start_gap:varint(zigzag) bytes:varint line_gap:varint(zigzag) lines:varint
- *               start = previous passage's end + start_gap (the group's first: 0 + start_gap),
- *               end = start + bytes: byte range [start, end) in the document text;
- *               line_start = previous passage's line_end + line_gap (the first: 0 + line_gap),
- *               line_end = line_start + lines: 1-based inclusive lines; every value lies in
- *               0 .. 2^32 - 1 and line_start >= 1. A passage's length (in positions) is not
- *               here: "norms" holds it.
+ *   page     := n:le32 run_at:le32{ceil(n / SG_PASSAGE_RUN)} run{ceil(n / SG_PASSAGE_RUN)}
+ *               1 <= n <= SG_PASSAGES_PER_KEY slots, the last holding a passage (a page of no
+ *               passages is deleted). Slot i is passage key*SG_PASSAGES_PER_KEY+i. Run r holds
+ *               slots r*SG_PASSAGE_RUN .. (r+1)*SG_PASSAGE_RUN-1 (the last run: up to n-1) and
+ *               starts run_at[r] bytes into the value; run_at[0] is the header's size, every
+ *               run takes at least a byte a slot, and the last ends where the value does. A
+ *               lookup reads the page's header and decodes one run: no B-tree descent per
+ *               passage, as norms.
+ *   run      := slot{...}; each slot is coded against the run's previous passage (none at the
+ *               run's start: a run decodes alone)
+ *   slot     := 0 (no passage: removed, or its pid never used)
+ *             | head:varint [doc_gap:varint] start_gap:varint(zigzag) bytes:varint
+ *               line_gap:varint(zigzag)
+ *               head - 1 = lines << 1 | new_doc; new_doc is 1 for the run's first passage and
+ *               when the document changes, and then doc_gap (>= 1) follows: doc_id = the
+ *               previous passage's doc_id (0 at the run's start) + doc_gap, and doc_ids never
+ *               decrease within a run.
+ *               start = base_end + start_gap, end = start + bytes: byte range [start, end) in
+ *               the document text; line_start = base_line + line_gap, line_end = line_start +
+ *               lines: 1-based inclusive lines; base_end and base_line are the previous
+ *               passage's end and line_end when it is of the same document, else 0. Every
+ *               value lies in 0 .. 2^32 - 1 and line_start >= 1. A passage's length (in
+ *               positions) is not here: "norms" holds it.
  *   term     := df:varint cf:varint nblocks:varint max_tf:varint min_len:varint
  *               (df = passages containing the term, cf = occurrences; max_tf >= every tf of
  *               the term (exact when written, an upper bound after removals); min_len <= the
@@ -122,7 +132,7 @@
 
 #include "base.h"
 
-#define SG_FORMAT_VERSION 4
+#define SG_FORMAT_VERSION 5
 #define SG_MAGIC "SEOGO-INDEX\n"
 #define SG_MAGIC_LEN 12
 #define SG_BLOCK_MAX 128          /* passages per postings block */
@@ -130,8 +140,13 @@
  * overflow pages of 4 KB exactly. A search reads a passage's length from memory it already
  * has, where a B-tree descent per 256 passages had taken a seventh of a typical query's time. */
 #define SG_NORMS_PER_KEY 65528
-#define SG_PASSAGE_GROUP 64       /* passages per "passages" value: one LMDB node for many
-                                     passages, small enough that a lookup decodes little */
+/* Passages per "passages" value: a search reads a hit's passage from a page it finds in a
+ * table of a few dozen keys (the value it read last kept at hand, as norms) and one run of it,
+ * where a B-tree of 11,000 groups of 64 passages had cost a descent for every hit: a tenth of
+ * a typical Korean word query's time at 200 MB. A commit rewrites the pages it touches (about
+ * 90 KB each). */
+#define SG_PASSAGES_PER_KEY 16384
+#define SG_PASSAGE_RUN 32         /* slots decoded alone: a lookup decodes at most this many */
 #define SG_MAX_POSITIONS 65535    /* positions per passage (u16 norms) */
 #define SG_MAX_DBS 8
 
@@ -163,13 +178,12 @@ typedef struct sg_passage {
   uint32_t length; /* the writer's copy for "norms"; not in the passage record: decoders set 0 */
 } sg_passage;
 
-/* A decoder over one passage group (the value of a "passages" record). */
-typedef struct sg_passage_group {
-  const unsigned char *p, *end;
-  uint32_t doc_id;
-  uint32_t count;              /* passages read so far */
-  uint32_t prev_end, prev_line; /* of the last passage read: the next one's bases */
-} sg_passage_group;
+/* A passage page (the value of a "passages" record) whose header has been checked. */
+typedef struct sg_passage_page {
+  const unsigned char *data;
+  size_t len;
+  uint32_t nslots, nruns;
+} sg_passage_page;
 
 typedef struct sg_term_info {
   uint64_t df, cf;
@@ -184,15 +198,18 @@ int sg_stats_encode(sg_buf *b, const sg_stats *s);
 int sg_stats_decode(const void *data, size_t len, sg_stats *s, seogo_error *err);
 int sg_doc_encode(sg_buf *b, const sg_doc *d);
 int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err);
-/* Encodes the group of passages p[0 .. n), 1 <= n <= SG_PASSAGE_GROUP, all of one document. */
-int sg_passage_group_encode(sg_buf *b, const sg_passage *p, uint32_t n);
-/* Reads the group's document id; the passages follow through sg_passage_group_next. */
-int sg_passage_group_open(sg_passage_group *g, const void *data, size_t len, seogo_error *err);
-/* The group's next passage: SEOGO_OK, SEOGO_NOTFOUND after the last, or SEOGO_ECORRUPT. */
-int sg_passage_group_next(sg_passage_group *g, sg_passage *p, seogo_error *err);
-/* Passage `index` (from 0) of a group: SEOGO_NOTFOUND when the group holds fewer. */
-int sg_passage_group_get(const void *data, size_t len, uint32_t index, sg_passage *p,
-                         seogo_error *err);
+/* Encodes the page of slots p[0 .. n) (doc_id 0: an empty slot); 1 <= n <=
+ * SG_PASSAGES_PER_KEY and slot n-1 holds a passage. -1 also for a passage out of range. */
+int sg_passage_page_encode(sg_buf *b, const sg_passage *p, uint32_t n);
+/* Checks a page's header. */
+int sg_passage_page_open(sg_passage_page *pg, const void *data, size_t len, seogo_error *err);
+/* The passage in slot `slot` (decoding its run): SEOGO_NOTFOUND for an empty slot or one past
+ * the page's end. */
+int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, seogo_error *err);
+/* Decodes every slot into out[0 .. *n) (empty ones with doc_id 0; out has room for
+ * SG_PASSAGES_PER_KEY), checking that each run ends where the next begins. */
+int sg_passage_page_decode(const void *data, size_t len, sg_passage *out, uint32_t *n,
+                           seogo_error *err);
 int sg_term_encode(sg_buf *b, const sg_term_info *t);
 int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *err);
 
@@ -372,12 +389,7 @@ int sg_store_write_error(sg_store *s, int rc, seogo_error *err);
 int sg_store_get_stats(sg_store *s, MDB_txn *txn, sg_stats *out, seogo_error *err);
 int sg_store_put_stats(sg_store *s, MDB_txn *txn, const sg_stats *in, seogo_error *err);
 
-/* Finds, through a cursor on "passages", the group that holds pid: *first is its first pid,
- * *group its value (in the map). SEOGO_NOTFOUND when there is none. */
-int sg_store_find_passage_group(MDB_cursor *cur, uint32_t pid, uint32_t *first, MDB_val *group,
-                                seogo_error *err);
-
-/* Reads passage pid from its group in "passages"; SEOGO_NOTFOUND when no group holds it. */
+/* Reads passage pid from its page in "passages"; SEOGO_NOTFOUND when there is none. */
 int sg_store_get_passage(sg_store *s, MDB_txn *txn, uint32_t pid, sg_passage *out,
                          seogo_error *err);
 

@@ -718,35 +718,17 @@ int sg_store_put_stats(sg_store *s, MDB_txn *txn, const sg_stats *in, seogo_erro
 }
 
 /* The group holding pid is the one with the greatest key <= pid. */
-int sg_store_find_passage_group(MDB_cursor *cur, uint32_t pid, uint32_t *first, MDB_val *group,
-                                seogo_error *err) {
-  unsigned char k[4];
-  sg_put_be32(k, pid);
-  MDB_val key = {4, k};
-  int rc = mdb_cursor_get(cur, &key, group, MDB_SET_RANGE);
-  if (rc == 0 && (key.mv_size != 4 || sg_get_be32(key.mv_data) != pid))
-    rc = mdb_cursor_get(cur, &key, group, MDB_PREV);
-  else if (rc == MDB_NOTFOUND)
-    rc = mdb_cursor_get(cur, &key, group, MDB_LAST);
-  if (rc == MDB_NOTFOUND) return SEOGO_NOTFOUND;
-  if (rc) return sg_store_mdb_error(rc, "passages", err);
-  if (key.mv_size != 4)
-    return sg_fail(err, SEOGO_ECORRUPT, "index is corrupt: a passages key is not 4 bytes");
-  *first = sg_get_be32(key.mv_data);
-  return *first > pid ? SEOGO_NOTFOUND : SEOGO_OK;
-}
-
 int sg_store_get_passage(sg_store *s, MDB_txn *txn, uint32_t pid, sg_passage *out,
                          seogo_error *err) {
-  MDB_cursor *cur;
-  int rc = mdb_cursor_open(txn, s->passages, &cur);
+  unsigned char k[4];
+  sg_put_be32(k, pid / SG_PASSAGES_PER_KEY);
+  MDB_val key = {4, k}, v;
+  int rc = mdb_get(txn, s->passages, &key, &v);
+  if (rc == MDB_NOTFOUND) return SEOGO_NOTFOUND;
   if (rc) return sg_store_mdb_error(rc, "passages", err);
-  uint32_t first;
-  MDB_val group;
-  rc = sg_store_find_passage_group(cur, pid, &first, &group, err);
-  mdb_cursor_close(cur);
-  if (rc) return rc;
-  return sg_passage_group_get(group.mv_data, group.mv_size, pid - first, out, err);
+  sg_passage_page pg;
+  if ((rc = sg_passage_page_open(&pg, v.mv_data, v.mv_size, err))) return rc;
+  return sg_passage_page_get(&pg, pid % SG_PASSAGES_PER_KEY, out, err);
 }
 
 int sg_store_get_norm(sg_store *s, MDB_txn *txn, uint32_t pid, uint32_t *length,

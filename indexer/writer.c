@@ -66,6 +66,7 @@ void sg_writer_free(sg_writer *w) {
   sg_buf_free(&w->key);
   sg_buf_free(&w->val);
   sg_buf_free(&w->norms);
+  free(w->page);
   free(w->path_states);
   free(w->docs);
   free(w->removals);

@@ -23,8 +23,6 @@ int sg_reader_begin(sg_reader *r, seogo_index *index, seogo_error *err) {
 }
 
 void sg_reader_end(sg_reader *r) {
-  if (r->passages_cur) mdb_cursor_close(r->passages_cur);
-  r->passages_cur = NULL;
   if (r->txn) sg_store_read_end(r->store, r->txn);
   r->txn = NULL;
 }
@@ -74,29 +72,18 @@ int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
   return SEOGO_OK;
 }
 
-static int passage_in_group(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
-  int rc = sg_passage_group_get(r->group.mv_data, r->group.mv_size, pid - r->group_first, out, err);
-  if (rc) return rc;
-  if (out->start > out->end || out->line_start > out->line_end || out->line_start == 0)
-    return corrupt(err, "a passage record has an inverted range");
-  return SEOGO_OK;
-}
-
 int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
-  int rc;
-  /* a group can hold fewer than SG_PASSAGE_GROUP: then the next one is looked up */
-  if (r->group_first && pid >= r->group_first && pid - r->group_first < SG_PASSAGE_GROUP &&
-      (rc = passage_in_group(r, pid, out, err)) != SEOGO_NOTFOUND)
-    return rc;
-  if (!r->passages_cur && (rc = mdb_cursor_open(r->txn, r->store->passages, &r->passages_cur))) {
-    r->passages_cur = NULL;
-    return sg_store_mdb_error(rc, "passages", err);
+  uint32_t key = pid / SG_PASSAGES_PER_KEY;
+  if (!r->page_valid || r->page_key != key) {
+    MDB_val v;
+    r->page_valid = 0;
+    int rc = get_by_id(r, r->store->passages, key, &v, "passages", err);
+    if (!rc) rc = sg_passage_page_open(&r->page, v.mv_data, v.mv_size, err);
+    if (rc) return rc;
+    r->page_key = key;
+    r->page_valid = 1;
   }
-  r->group_first = 0;
-  uint32_t first;
-  if ((rc = sg_store_find_passage_group(r->passages_cur, pid, &first, &r->group, err))) return rc;
-  r->group_first = first;
-  return passage_in_group(r, pid, out, err);
+  return sg_passage_page_get(&r->page, pid % SG_PASSAGES_PER_KEY, out, err);
 }
 
 int sg_reader_doc(sg_reader *r, uint32_t doc_id, sg_doc *out, seogo_error *err) {

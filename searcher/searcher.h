@@ -75,10 +75,9 @@ typedef struct sg_reader {
   size_t norms_size;
   uint32_t norms_key;
   int norms_valid;
-  /* the hits of a search often share a passage group or a document: the last of each read */
-  MDB_cursor *passages_cur; /* opened when first needed */
-  MDB_val group;            /* the last group read, when group_first != 0 */
-  uint32_t group_first;
+  sg_passage_page page; /* the last "passages" page read (in the map), when page_valid */
+  uint32_t page_key;
+  int page_valid;
   uint32_t doc_id; /* the last document read, when nonzero */
   sg_doc doc;
 } sg_reader;

@@ -90,8 +90,8 @@ fresh rec; ./poke "$gen" put norms be32:0 hex:010203
 damaged "a norms record of an odd size" 'norms, passages 0-65527: .*bytes'
 fresh rec; ./poke "$gen" put docs be32:1 hex:ff
 damaged "a garbled document record" 'docs, doc 1: .*bad document record'
-fresh rec; ./poke "$gen" put passages be32:1 hex:ff
-damaged "a garbled passage record" 'passages, passage 1: .*bad passage record'
+fresh rec; ./poke "$gen" put passages be32:0 hex:ff
+damaged "a garbled passage record" 'passages, passages 0-16383: .*bad passage record'
 fresh rec; ./poke "$gen" del text be32:1
 damaged "a document without its text" 'docs, doc 1: .*no stored text'
 fresh rec; ./poke "$gen" put paths "$(hex corpus/000_659a9385f88d803c.txt)" be32:77
@@ -131,13 +131,13 @@ fresh rec; ./poke "$gen" put text be32:1 str:short
 damaged "a stored text of the wrong size" 'text, doc 1: the stored text has 5 bytes'
 fresh rec; ./poke "$gen" put text be32:99 str:stray
 damaged "text of a document that does not exist" 'text, doc 99: '
-fresh rec; ./poke "$gen" del passages be32:1
+fresh rec; ./poke "$gen" del passages be32:0
 damaged "a document's passages deleted" 'docs, doc 1: its passage 1 does not exist'
 grep -qE '^  postings, .*passage [0-9]+ does not exist' out && ok "  and the postings naming them too" ||
   { fail "  and the postings naming it too"; show out; }
-fresh rec; ./poke "$gen" put passages be32:2 "hex:$(value passages be32:1)"
-damaged "a passage group overlapping the one before" \
-  'passages, passages 2-[0-9]+: the group overlaps the previous one \(which ends at [0-9]+\)'
+fresh rec; ./poke "$gen" put passages be32:1 "hex:$(value passages be32:0)"
+damaged "a page of passages past the last one written" \
+  'passages, passages 16384-32767: the ids are out of range \(the next passage id is [0-9]+\)'
 fresh rec; ./poke "$gen" del terms "$bando"
 damaged "a term record deleted" 'terms, term 반도: the term has postings but no record'
 fresh rec; ./poke "$gen" put terms "$(hex zzzzunused)" hex:010101

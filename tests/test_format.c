@@ -61,65 +61,109 @@ static void test_doc_round_trip(void) {
   sg_buf_free(&b);
 }
 
-/* Passages of a report: each follows the one before (one on the same line as the previous
- * one's end), as the writer stores them in a group. */
+/* Reads every slot of a page through sg_passage_page_get, as a search does. */
+static int page_get(const sg_buf *b, uint32_t slot, sg_passage *q) {
+  sg_passage_page pg;
+  int rc = sg_passage_page_open(&pg, b->data, b->len, NULL);
+  return rc ? rc : sg_passage_page_get(&pg, slot, q, NULL);
+}
+
+static int same_passage(const sg_passage *a, const sg_passage *b) {
+  return a->doc_id == b->doc_id && a->start == b->start && a->end == b->end &&
+         a->line_start == b->line_start && a->line_end == b->line_end;
+}
+
+/* A page as the writer stores one: the passages of a report (each follows the one before, one
+ * on the same line as the previous one's end), an article after it, and slots left empty by a
+ * removed document, across runs of SG_PASSAGE_RUN. */
 static void test_passage_and_term(void) {
-  sg_passage p[3] = {{3, 100, 420, 7, 9, 61}, {3, 421, 900, 9, 12, 80}, {3, 905, 1000, 14, 14, 9}};
+  enum { N = 3 * SG_PASSAGE_RUN + 5 };
+  sg_passage p[N];
+  memset(p, 0, sizeof p);
+  p[1] = (sg_passage){3, 100, 420, 7, 9, 61};
+  p[2] = (sg_passage){3, 421, 900, 9, 12, 80};
+  p[3] = (sg_passage){3, 905, 1000, 14, 14, 9};
+  for (uint32_t i = 4; i < N; i++) /* a long report: passages in every run */
+    p[i] = (sg_passage){
+        3, p[i - 1].end + 1, p[i - 1].end + 300, p[i - 1].line_end + 1, p[i - 1].line_end + 4, 50};
+  for (uint32_t i = SG_PASSAGE_RUN + 3; i < SG_PASSAGE_RUN + 9; i++) p[i].doc_id = 0; /* removed */
+  for (uint32_t i = 2 * SG_PASSAGE_RUN - 4; i < N; i++) { /* the next documents */
+    p[i].doc_id = i < 2 * SG_PASSAGE_RUN + 2 ? 4 : 9;
+    p[i].start = i == 2 * SG_PASSAGE_RUN - 4 ? 0 : p[i - 1].end;
+  }
   sg_buf b = {0};
-  CHECK(sg_passage_group_encode(&b, p, 3) == 0);
-  CHECK_MSG(b.len <= 1 + 3 * 5, "three passages take %zu bytes", b.len);
-  sg_passage q;
-  sg_passage_group g;
-  CHECK_EQ_INT(sg_passage_group_open(&g, b.data, b.len, NULL), SEOGO_OK);
-  for (int i = 0; i < 3; i++) {
-    CHECK_EQ_INT(sg_passage_group_next(&g, &q, NULL), SEOGO_OK);
-    CHECK(q.doc_id == 3 && q.start == p[i].start && q.end == p[i].end &&
-          q.line_start == p[i].line_start && q.line_end == p[i].line_end);
+  CHECK(sg_passage_page_encode(&b, p, N) == 0);
+  CHECK_MSG(b.len <= 4 + 4 * 4 + N * 5, "%d slots take %zu bytes", N, b.len);
+  for (uint32_t i = 0; i < N; i++) {
+    sg_passage q;
+    int rc = page_get(&b, i, &q);
+    CHECK_EQ_INT(rc, p[i].doc_id ? SEOGO_OK : SEOGO_NOTFOUND);
+    CHECK_MSG(!p[i].doc_id || same_passage(&q, &p[i]), "slot %u", (unsigned)i);
     CHECK_EQ_INT(q.length, 0); /* lengths live in "norms" */
   }
-  CHECK_EQ_INT(sg_passage_group_next(&g, &q, NULL), SEOGO_NOTFOUND);
-  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 1, &q, NULL), SEOGO_OK);
-  CHECK(q.start == 421 && q.end == 900 && q.line_start == 9 && q.line_end == 12);
-  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 3, &q, NULL), SEOGO_NOTFOUND);
-  /* every cut of the group short of a passage's end is refused or ends before that passage */
-  for (size_t n = 0; n < b.len; n++) {
-    int rc = SEOGO_OK, read = 0;
-    if ((rc = sg_passage_group_open(&g, b.data, n, NULL)) == SEOGO_OK)
-      while ((rc = sg_passage_group_next(&g, &q, NULL)) == SEOGO_OK) read++;
-    CHECK_MSG(rc == SEOGO_ECORRUPT || read < 3, "a group cut to %zu bytes", n);
+  sg_passage q, all[SG_PASSAGES_PER_KEY];
+  CHECK_EQ_INT(page_get(&b, N, &q), SEOGO_NOTFOUND);
+  uint32_t n = 0;
+  CHECK_EQ_INT(sg_passage_page_decode(b.data, b.len, all, &n, NULL), SEOGO_OK);
+  CHECK_EQ_INT(n, N);
+  for (uint32_t i = 0; i < N; i++)
+    CHECK_MSG(all[i].doc_id == p[i].doc_id && (!p[i].doc_id || same_passage(&all[i], &p[i])),
+              "slot %u decoded whole", (unsigned)i);
+  /* every cut of the page is refused whole; a lookup either refuses it or reads it right */
+  for (size_t cut = 0; cut < b.len; cut++) {
+    CHECK_MSG(sg_passage_page_decode(b.data, cut, all, &n, NULL) == SEOGO_ECORRUPT,
+              "a page cut to %zu bytes", cut);
+    sg_buf c = {b.data, cut, cut};
+    for (uint32_t i = 0; i < N; i++) {
+      int rc = page_get(&c, i, &q);
+      CHECK_MSG(rc == SEOGO_ECORRUPT || (rc == SEOGO_NOTFOUND && !p[i].doc_id) ||
+                    (rc == SEOGO_OK && same_passage(&q, &p[i])),
+                "slot %u of a page cut to %zu bytes", (unsigned)i, cut);
+    }
   }
   /* a passage that overlaps the previous one still round-trips (the gaps are signed) */
-  p[1].start = 300;
+  p[2].start = 300;
   sg_buf_clear(&b);
-  CHECK(sg_passage_group_encode(&b, p, 2) == 0);
-  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 1, &q, NULL), SEOGO_OK);
-  CHECK(q.start == 300 && q.end == 900);
-  sg_buf_clear(&b);
-  p[0].start = 500; /* start after end: the format cannot hold it */
-  CHECK(sg_passage_group_encode(&b, p, 1) == -1);
-  p[0].start = 100;
-  p[1].doc_id = 4; /* a group holds one document */
-  sg_buf_clear(&b);
-  CHECK(sg_passage_group_encode(&b, p, 2) == -1);
-  /* a byte range or line span running past 2^32 - 1, or before 0, or a line 0 */
-  const uint64_t bad[4][5] = {{1, 8000000000u, 400000000u, 2, 1},
-                              {1, 0, 10, 8000000000u, 400000000u},
-                              {1, 1, 10, 2, 1},
-                              {1, 0, 10, 0, 1}};
-  for (int i = 0; i < 4; i++) {
+  CHECK(sg_passage_page_encode(&b, p, 3) == 0);
+  CHECK(page_get(&b, 2, &q) == SEOGO_OK && q.start == 300 && q.end == 900);
+  p[2].start = 421;
+  /* what the format cannot hold: a start after the end, a line 0, documents going back in a
+   * run, an empty last slot, no slots */
+  const sg_passage bad[] = {{3, 500, 420, 7, 9, 0}, {3, 0, 10, 0, 1, 0}, {2, 0, 10, 1, 1, 0}};
+  for (int i = 0; i < 3; i++) {
+    sg_passage two[2] = {p[1], bad[i]};
     sg_buf_clear(&b);
-    for (int f = 0; f < 5; f++) sg_buf_put_varint(&b, bad[i][f]);
-    CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, 0, &q, NULL), SEOGO_ECORRUPT);
+    CHECK_MSG(sg_passage_page_encode(&b, two, 2) == -1, "bad passage %d stored", i);
   }
-  /* a group of more passages than SG_PASSAGE_GROUP */
-  sg_buf_clear(&b);
-  sg_buf_put_varint(&b, 1);
-  for (int i = 0; i <= SG_PASSAGE_GROUP; i++) sg_buf_append(&b, "\0\1\2\0", 4);
-  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, SG_PASSAGE_GROUP - 1, &q, NULL), SEOGO_OK);
-  CHECK_EQ_INT(sg_passage_group_get(b.data, b.len, SG_PASSAGE_GROUP, &q, NULL), SEOGO_ECORRUPT);
-  /* no document, or no passage */
-  CHECK_EQ_INT(sg_passage_group_open(&g, "\0\0\0\0\0", 5, NULL), SEOGO_ECORRUPT);
-  CHECK_EQ_INT(sg_passage_group_open(&g, "\3", 1, NULL), SEOGO_ECORRUPT);
+  sg_passage tail[2] = {p[1], {0, 0, 0, 0, 0, 0}};
+  CHECK(sg_passage_page_encode(&b, tail, 2) == -1 && sg_passage_page_encode(&b, p, 0) == -1);
+  /* hostile pages: a byte range or line span past 2^32 - 1 or before 0, a line 0, a run's
+   * first passage that names no document, a document gap of 0, and headers that lie */
+  const uint64_t slots[][6] = {{4, 1, 8000000000u, 400000000u, 2},
+                               {800000002u, 1, 0, 10, 8000000000u},
+                               {4, 1, 1, 10, 2},
+                               {4, 1, 0, 10, 0},
+                               {3, 0, 10, 2, 0},
+                               {4, 0, 0, 10, 2}};
+  for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
+    unsigned char head[8] = {1, 0, 0, 0, 8, 0, 0, 0};
+    sg_buf_clear(&b);
+    sg_buf_append(&b, head, 8);
+    for (int f = 0; f < 5 && (f < 4 || (slots[i][0] - 1) % 2); f++)
+      sg_buf_put_varint(&b, slots[i][f]);
+    CHECK_MSG(page_get(&b, 0, &q) == SEOGO_ECORRUPT, "hostile slot %zu", i);
+  }
+  const unsigned char headers[][8] = {{0, 0, 0, 0, 4, 0, 0, 0},  /* no slots */
+                                      {1, 0, 0, 0, 9, 0, 0, 0},  /* run past the header */
+                                      {1, 0, 0, 0, 4, 0, 0, 0},  /* run inside the header */
+                                      {1, 0, 1, 0, 8, 0, 0, 0},  /* more slots than a key */
+                                      {9, 0, 0, 0, 8, 0, 0, 0}}; /* slots past the value */
+  for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
+    sg_buf_clear(&b);
+    sg_buf_append(&b, headers[i], 8);
+    sg_buf_append(&b, "\5\1\0\4\2", 5);
+    CHECK_MSG(page_get(&b, 0, &q) == SEOGO_ECORRUPT, "lying header %zu", i);
+  }
 
   sg_term_info t = {.df = 10, .cf = 25, .nblocks = 1, .max_tf = 7, .min_len = 12}, u;
   sg_buf_clear(&b);

@@ -140,16 +140,17 @@ static void check_integrity(seogo_index *ix) {
   MDB_cursor *c;
   MDB_val k, v;
   uint64_t tokens = 0, passages = 0;
+  static sg_passage page[SG_PASSAGES_PER_KEY];
   mdb_cursor_open(txn, s->passages, &c);
   for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-    sg_passage_group g;
-    sg_passage p;
-    CHECK(sg_passage_group_open(&g, v.mv_data, v.mv_size, &err) == SEOGO_OK);
-    while (sg_passage_group_next(&g, &p, &err) == SEOGO_OK) {
+    uint32_t n = 0;
+    CHECK(sg_passage_page_decode(v.mv_data, v.mv_size, page, &n, &err) == SEOGO_OK);
+    for (uint32_t i = 0; i < n; i++) {
+      if (!page[i].doc_id) continue;
       uint32_t norm;
-      CHECK(sg_store_get_norm(s, txn, sg_get_be32(k.mv_data) + g.count - 1, &norm, &err) ==
-            SEOGO_OK);
+      CHECK(sg_store_get_norm(s, txn, sg_get_be32(k.mv_data) * SG_PASSAGES_PER_KEY + i, &norm,
+                              &err) == SEOGO_OK);
       CHECK(norm > 0);
       tokens += norm;
       passages++;
@@ -750,6 +751,92 @@ static void test_passages(void) {
   free(dir);
 }
 
+static int count_problem(void *ctx, const seogo_problem *problem) {
+  (void)problem;
+  ++*(int *)ctx;
+  return 0;
+}
+
+/* All hits of a query as "path:lines" lines, best first. */
+static void hits_of(seogo_index *ix, const char *q, sg_buf *out) {
+  seogo_results *r = NULL;
+  seogo_error err;
+  seogo_search_options o;
+  seogo_search_options_init(&o);
+  o.limit = 1000;
+  sg_buf_clear(out);
+  CHECK_EQ_INT(seogo_search(ix, q, strlen(q), &o, &r, &err), SEOGO_OK);
+  for (size_t i = 0; r && i < seogo_results_count(r); i++) {
+    const seogo_hit *h = seogo_results_hit(r, i);
+    sg_buf_printf(out, "%s:%u-%u\n", h->path, (unsigned)h->line_start, (unsigned)h->line_end);
+  }
+  seogo_results_free(r);
+}
+
+/* Passage ids running across two "passages" pages: the documents read, search, check and go
+ * as those of an index whose ids never reach the second page. */
+static void test_passages_across_pages(void) {
+  char *dir = fresh_dir("pages"), *plain_dir = fresh_dir("pages-plain");
+  seogo_index *ix = open_index(dir, SEOGO_OPEN_WRITE);
+  seogo_index *plain = open_index(plain_dir, SEOGO_OPEN_WRITE);
+  add_corpus(ix, corpus_files, 1);
+  commit(ix);
+  MDB_txn *txn;
+  seogo_error err;
+  sg_stats st;
+  CHECK(sg_store_write_begin(ix->store, &txn, &err) == SEOGO_OK);
+  CHECK(sg_store_get_stats(ix->store, txn, &st, &err) == SEOGO_OK);
+  st.next_passage_id = SG_PASSAGES_PER_KEY - 5; /* the next document starts 5 before page 1 */
+  CHECK(sg_store_put_stats(ix->store, txn, &st, &err) == SEOGO_OK);
+  CHECK(sg_store_commit(ix->store, txn, &err) == SEOGO_OK);
+  seogo_close(ix);
+  ix = open_index(dir, SEOGO_OPEN_WRITE);
+  add_corpus(ix, corpus_files + 1, NCORPUS - 1);
+  commit(ix);
+  add_corpus(plain, corpus_files, NCORPUS);
+  commit(plain);
+  seogo_document doc;
+  CHECK_EQ_INT(seogo_document_info(ix, corpus_files[1], &doc, &err), SEOGO_OK);
+  CHECK(doc.passages > 5);
+  CHECK(sg_store_read_begin(ix->store, &txn, &err) == SEOGO_OK);
+  sg_passage p;
+  for (uint32_t pid = SG_PASSAGES_PER_KEY - 5; pid < SG_PASSAGES_PER_KEY + 1; pid++)
+    CHECK(sg_store_get_passage(ix->store, txn, pid, &p, &err) == SEOGO_OK &&
+          p.doc_id == doc.doc_id);
+  sg_store_read_end(ix->store, txn);
+  const char *queries[] = {"소버린 AI", "반도체", "\"전략목표\"", "GPU OR 데이터센터"};
+  sg_buf a = {0}, b = {0};
+  for (int round = 0; round < 2; round++) {
+    check_integrity(ix);
+    int problems = 0;
+    CHECK_EQ_INT(seogo_check(ix, count_problem, &problems, NULL, &err), SEOGO_OK);
+    CHECK_EQ_INT(problems, 0);
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+      hits_of(ix, queries[q], &a);
+      hits_of(plain, queries[q], &b);
+      CHECK_MSG(a.len > 0 && a.len == b.len && !memcmp(a.data, b.data, a.len),
+                "round %d, %s:\n%.*s\nagainst\n%.*s", round, queries[q], (int)a.len, (char *)a.data,
+                (int)b.len, (char *)b.data);
+    }
+    if (round) break;
+    /* then the document across the pages goes, from both pages */
+    CHECK_EQ_INT(seogo_remove(ix, corpus_files[1], &err), SEOGO_OK);
+    CHECK_EQ_INT(seogo_remove(plain, corpus_files[1], &err), SEOGO_OK);
+    commit(ix);
+    commit(plain);
+  }
+  CHECK(sg_store_read_begin(ix->store, &txn, &err) == SEOGO_OK);
+  for (uint32_t pid = SG_PASSAGES_PER_KEY - 5; pid < SG_PASSAGES_PER_KEY + 5; pid++)
+    CHECK_EQ_INT(sg_store_get_passage(ix->store, txn, pid, &p, &err), SEOGO_NOTFOUND);
+  sg_store_read_end(ix->store, txn);
+  sg_buf_free(&a);
+  sg_buf_free(&b);
+  seogo_close(ix);
+  seogo_close(plain);
+  free(dir);
+  free(plain_dir);
+}
+
 /* A reader whose map a writer in another process outgrows adopts the new size. */
 static void test_reader_adopts_grown_map(void) {
   char *dir = fresh_dir("resized");
@@ -965,6 +1052,7 @@ int main(void) {
   RUN(test_encodings);
   RUN(test_damage_anywhere);
   RUN(test_passages);
+  RUN(test_passages_across_pages);
   RUN(test_reader_adopts_grown_map);
   RUN(test_prepared_in_threads);
   return tl_summary();
