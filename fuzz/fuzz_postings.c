@@ -76,11 +76,14 @@ static void fp_records(const uint8_t *data, size_t n) {
   rc = sg_passage_page_open(&pg, data, n, &err);
   FUZZ_ASSERT(rc == SEOGO_OK || rc == SEOGO_ECORRUPT);
   for (uint32_t i = 0; !rc && i <= pg.nslots; i++) {
-    int got = sg_passage_page_get(&pg, i, &p, &err);
+    sg_page_doc d;
+    int got = sg_passage_page_get(&pg, i, &p, &d, &err);
     FUZZ_ASSERT(got == SEOGO_OK || got == SEOGO_NOTFOUND || got == SEOGO_ECORRUPT);
     if (got == SEOGO_OK)
       FUZZ_ASSERT(p.doc_id != 0 && p.start <= p.end && p.line_start >= 1 &&
-                  p.line_start <= p.line_end && i < pg.nslots);
+                  p.line_start <= p.line_end && i < pg.nslots && d.doc_id == p.doc_id &&
+                  d.path_len > 0 && d.path >= (const char *)data &&
+                  d.path + d.path_len <= (const char *)data + n);
   }
   rc = sg_term_decode(data, n, &t, &err);
   FUZZ_ASSERT(rc == SEOGO_OK || rc == SEOGO_ECORRUPT);

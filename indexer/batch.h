@@ -206,8 +206,13 @@ struct sg_writer {
   sg_block block; /* scratch for block rewrites */
   sg_buf key, val;
   sg_buf norms; /* the "norms" value being edited (commit.c's norms_cursor) */
-  sg_passage *page; /* the "passages" page being edited (commit.c's page_cursor): its
-                       SG_PASSAGES_PER_KEY slots */
+  /* the "passages" page being edited (commit.c's page_cursor): its SG_PASSAGES_PER_KEY slots
+   * and the documents they may name (page_paths holds the paths) */
+  sg_passage *page;
+  sg_page_doc *page_docs; /* SG_PASSAGES_PER_KEY; their paths are set at a flush */
+  size_t *page_path_at;   /* where each one's path starts in page_paths */
+  uint32_t page_ndocs;
+  sg_buf page_paths;
 };
 
 /* ---- Interface to commit.c ---------------------------------------------------------------- */

@@ -41,7 +41,8 @@ typedef struct checker {
   uint32_t *by_pid; /* pid -> index in psg + 1 (0: none), up to max_pid; NULL when the ids
                        are too sparse for it to pay (then psg is searched) */
   uint32_t max_pid;
-  sg_passage *page; /* a "passages" page decoded: SG_PASSAGES_PER_KEY slots */
+  sg_passage *page;       /* a "passages" page decoded: SG_PASSAGES_PER_KEY slots */
+  sg_page_doc *page_docs; /* and the documents it names */
   sg_block block;
   key_ref at;    /* the record being checked */
   char key[160]; /* at, formatted for a problem */
@@ -174,16 +175,37 @@ static int not_an_id_key(checker *c, const MDB_val *k, const char *table) {
 
 /* ---- passages ------------------------------------------------------------------------------ */
 
+/* A page names a document by the path of its record. */
+static int page_doc_path(checker *c, const sg_page_doc *d) {
+  MDB_val v;
+  sg_doc doc;
+  int rc = get_id(c, c->s->docs, d->doc_id, &v);
+  if (rc == SEOGO_NOTFOUND)
+    return problem(c, "passages", "the page names document %u, which does not exist",
+                   (unsigned)d->doc_id);
+  if (rc || sg_doc_decode(v.mv_data, v.mv_size, &doc, NULL)) return SEOGO_OK; /* docs reports it */
+  if (doc.path_len != d->path_len || memcmp(doc.path, d->path, d->path_len))
+    return problem(c, "passages", "the page gives document %u the path %.*s, its record %.*s",
+                   (unsigned)d->doc_id, (int)d->path_len, d->path, (int)doc.path_len, doc.path);
+  return SEOGO_OK;
+}
+
 static int visit_passage(checker *c, const MDB_val *k, const MDB_val *v) {
   if (k->mv_size != 4) return not_an_id_key(c, k, "passages");
   uint32_t key = id_key(k);
   uint64_t first = (uint64_t)key * SG_PASSAGES_PER_KEY;
   key_set(c, "passages", NULL, 0, (int64_t)first, (int64_t)(first + SG_PASSAGES_PER_KEY - 1), -1);
-  if (!c->page && !(c->page = malloc(SG_PASSAGES_PER_KEY * sizeof *c->page))) return SEOGO_ENOMEM;
+  if ((!c->page && !(c->page = malloc(SG_PASSAGES_PER_KEY * sizeof *c->page))) ||
+      (!c->page_docs && !(c->page_docs = malloc(SG_PASSAGES_PER_KEY * sizeof *c->page_docs))))
+    return SEOGO_ENOMEM;
   seogo_error e;
-  uint32_t n;
-  if (sg_passage_page_decode(v->mv_data, v->mv_size, c->page, &n, &e))
+  uint32_t n, ndocs;
+  if (sg_passage_page_decode(v->mv_data, v->mv_size, c->page, &n, c->page_docs, &ndocs, &e))
     return problem(c, "passages", "%s", e.message);
+  for (uint32_t i = 0; i < ndocs; i++) {
+    int st = page_doc_path(c, &c->page_docs[i]);
+    if (st) return st;
+  }
   uint64_t last = first + n - 1;
   if (last > UINT32_MAX || (c->have_stats && last >= c->stats.next_passage_id) ||
       (first == 0 && c->page[0].doc_id))
@@ -683,6 +705,7 @@ static int check(seogo_index *index, int pages_only,
   free(c.psg);
   free(c.by_pid);
   free(c.page);
+  free(c.page_docs);
   return rc;
 }
 

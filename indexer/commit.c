@@ -162,11 +162,23 @@ static int norms_set(sg_writer *w, MDB_txn *txn, norms_cursor *nc, uint32_t pid,
 }
 
 /* Passages: the page of SG_PASSAGES_PER_KEY slots that holds a pid, decoded into w->page
- * while consecutive pids share it. */
+ * (and its documents into w->page_docs) while consecutive pids share it. */
 typedef struct page_cursor {
   uint32_t key, n; /* n: slots up to the last that holds a passage */
   int loaded, dirty;
 } page_cursor;
+
+/* Names document `doc_id` (the page's last so far: documents take passage ids in order). */
+static int page_doc_add(sg_writer *w, uint32_t doc_id, const char *path, size_t len) {
+  uint32_t n = w->page_ndocs;
+  if (n && w->page_docs[n - 1].doc_id >= doc_id)
+    return w->page_docs[n - 1].doc_id == doc_id ? 0 : -1;
+  w->page_docs[n] = (sg_page_doc){doc_id, NULL, len};
+  w->page_path_at[n] = w->page_paths.len;
+  if (sg_buf_append(&w->page_paths, path, len)) return -1;
+  w->page_ndocs++;
+  return 0;
+}
 
 static int page_flush(sg_writer *w, MDB_txn *txn, page_cursor *pc, seogo_error *err) {
   if (!pc->dirty) return SEOGO_OK;
@@ -175,34 +187,56 @@ static int page_flush(sg_writer *w, MDB_txn *txn, page_cursor *pc, seogo_error *
   unsigned char k[4];
   sg_put_be32(k, pc->key);
   if (!pc->n) return del(w, txn, w->store->passages, k, 4, err);
+  for (uint32_t i = 0; i < w->page_ndocs; i++)
+    w->page_docs[i].path = (const char *)w->page_paths.data + w->page_path_at[i];
   sg_buf_clear(&w->val);
-  if (sg_passage_page_encode(&w->val, w->page, pc->n))
+  if (sg_passage_page_encode(&w->val, w->page, pc->n, w->page_docs, w->page_ndocs))
     return sg_fail(err, SEOGO_EINVAL, "a passage of page %u cannot be stored", (unsigned)pc->key);
   return put(w, txn, w->store->passages, k, 4, w->val.data, w->val.len, 0, err);
 }
 
-/* Puts passage p (NULL: none) in pid's slot. */
+static int page_load(sg_writer *w, MDB_txn *txn, page_cursor *pc, uint32_t key, seogo_error *err) {
+  if ((!w->page && !(w->page = malloc(SG_PASSAGES_PER_KEY * sizeof *w->page))) ||
+      (!w->page_docs && !(w->page_docs = malloc(SG_PASSAGES_PER_KEY * sizeof *w->page_docs))) ||
+      (!w->page_path_at &&
+       !(w->page_path_at = malloc(SG_PASSAGES_PER_KEY * sizeof *w->page_path_at))))
+    return oom(err);
+  memset(w->page, 0, SG_PASSAGES_PER_KEY * sizeof *w->page);
+  w->page_ndocs = 0;
+  sg_buf_clear(&w->page_paths);
+  unsigned char k[4];
+  sg_put_be32(k, key);
+  MDB_val mk = {4, k}, v;
+  uint32_t ndocs = 0;
+  pc->n = 0;
+  int rc = mdb_get(txn, w->store->passages, &mk, &v);
+  if (rc == 0 && (rc = sg_passage_page_decode(v.mv_data, v.mv_size, w->page, &pc->n, w->page_docs,
+                                              &ndocs, err)))
+    return rc;
+  if (rc && rc != MDB_NOTFOUND) return mdb_fail(w, rc, err);
+  /* the decoded paths point into the stored value: copied before the value is rewritten */
+  for (uint32_t i = 0; i < ndocs; i++) {
+    sg_page_doc d = w->page_docs[i];
+    if (page_doc_add(w, d.doc_id, d.path, d.path_len)) return oom(err);
+  }
+  pc->key = key;
+  pc->loaded = 1;
+  return SEOGO_OK;
+}
+
+/* Puts passage p of the document at `path` (p NULL: none) in pid's slot. */
 static int page_set(sg_writer *w, MDB_txn *txn, page_cursor *pc, uint32_t pid, const sg_passage *p,
-                    seogo_error *err) {
+                    const char *path, size_t path_len, seogo_error *err) {
   uint32_t key = pid / SG_PASSAGES_PER_KEY;
   if (!pc->loaded || pc->key != key) {
     int rc = page_flush(w, txn, pc, err);
+    if (!rc) rc = page_load(w, txn, pc, key, err);
     if (rc) return rc;
-    if (!w->page && !(w->page = malloc(SG_PASSAGES_PER_KEY * sizeof *w->page))) return oom(err);
-    memset(w->page, 0, SG_PASSAGES_PER_KEY * sizeof *w->page);
-    unsigned char k[4];
-    sg_put_be32(k, key);
-    MDB_val mk = {4, k}, v;
-    pc->n = 0;
-    rc = mdb_get(txn, w->store->passages, &mk, &v);
-    if (rc == 0 && (rc = sg_passage_page_decode(v.mv_data, v.mv_size, w->page, &pc->n, err)))
-      return rc;
-    if (rc && rc != MDB_NOTFOUND) return mdb_fail(w, rc, err);
-    pc->key = key;
-    pc->loaded = 1;
   }
   uint32_t slot = pid % SG_PASSAGES_PER_KEY;
   if (p) {
+    if (page_doc_add(w, p->doc_id, path, path_len))
+      return sg_fail(err, SEOGO_EINVAL, "passage %u comes after a later document's", (unsigned)pid);
     w->page[slot] = *p;
     if (slot >= pc->n) pc->n = slot + 1;
   } else {
@@ -371,7 +405,7 @@ static int apply_removal(sg_writer *w, MDB_txn *txn, const sg_pending_removal *r
     uint32_t pid = r->first_pid + i, old = 0;
     rc = norms_set(w, txn, nc, pid, 0, &old, err);
     stats->tokens -= old <= stats->tokens ? old : stats->tokens;
-    if (!rc) rc = page_set(w, txn, pc, pid, NULL, err);
+    if (!rc) rc = page_set(w, txn, pc, pid, NULL, NULL, 0, err);
   }
   size_t plen;
   const char *path = sg_strmap_key(&w->paths, (size_t)r->path, &plen);
@@ -398,7 +432,7 @@ static int write_document(sg_writer *w, MDB_txn *txn, const sg_pending_doc *d, n
   if (!rc) rc = put(w, txn, w->store->paths, rec.path, rec.path_len, id, 4, 0, err);
   if (!rc) rc = put(w, txn, w->store->text, id, 4, (void *)d->text, d->rec.text_len, MDB_APPEND, err);
   for (uint32_t i = 0; !rc && i < d->rec.npassages; i++)
-    rc = page_set(w, txn, pc, d->rec.first_pid + i, &d->passages[i], err);
+    rc = page_set(w, txn, pc, d->rec.first_pid + i, &d->passages[i], rec.path, rec.path_len, err);
   for (uint32_t i = 0; !rc && i < d->rec.npassages; i++) {
     rc = norms_set(w, txn, nc, d->rec.first_pid + i, d->passages[i].length, NULL, err);
     stats->tokens += d->passages[i].length;

@@ -164,17 +164,16 @@ static uint32_t get_le32(const unsigned char *p) {
 /* Each passage is coded against the run's previous one of its document: passages follow one
  * another through the text, so the gaps and sizes take a byte or two where absolute offsets
  * would take three or four. The gaps are signed (zigzag) because nothing forbids a passage to
- * start before the previous one ends. */
-static int put_slot(sg_buf *b, const sg_passage *p, const sg_passage *prev) {
+ * start before the previous one ends. `doc` is the passage's index among the page's docs,
+ * prev_doc the previous passage's (-1: none in the run). */
+static int put_slot(sg_buf *b, const sg_passage *p, const sg_passage *prev, int64_t doc,
+                    int64_t prev_doc) {
   if (!p->doc_id) return sg_buf_putc(b, 0);
-  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0 ||
-      (prev && p->doc_id < prev->doc_id))
-    return -1;
-  int new_doc = !prev || prev->doc_id != p->doc_id;
+  if (p->end < p->start || p->line_end < p->line_start || p->line_start == 0) return -1;
+  int new_doc = doc != prev_doc;
   uint32_t base_end = new_doc ? 0 : prev->end, base_line = new_doc ? 0 : prev->line_end;
   uint64_t head = ((uint64_t)(p->line_end - p->line_start) << 1 | (unsigned)new_doc) + 1;
-  if (sg_buf_put_varint(b, head) ||
-      (new_doc && sg_buf_put_varint(b, p->doc_id - (prev ? prev->doc_id : 0))) ||
+  if (sg_buf_put_varint(b, head) || (new_doc && sg_buf_put_varint(b, (uint64_t)(doc - prev_doc))) ||
       sg_buf_put_varint(b, zigzag_encode((int64_t)p->start - base_end)) ||
       sg_buf_put_varint(b, p->end - p->start) ||
       sg_buf_put_varint(b, zigzag_encode((int64_t)p->line_start - base_line)))
@@ -182,23 +181,63 @@ static int put_slot(sg_buf *b, const sg_passage *p, const sg_passage *prev) {
   return 0;
 }
 
-int sg_passage_page_encode(sg_buf *b, const sg_passage *p, uint32_t n) {
-  if (n == 0 || n > SG_PASSAGES_PER_KEY || p[n - 1].doc_id == 0) return -1;
-  uint32_t nruns = (n + SG_PASSAGE_RUN - 1) / SG_PASSAGE_RUN;
-  size_t base = b->len, head = 4 + 4 * (size_t)nruns;
-  if (sg_buf_reserve(b, head)) return -1;
-  b->len = base + head;
-  for (uint32_t r = 0; r < nruns; r++) {
-    put_le32(b->data + base + 4 + 4 * (size_t)r, (uint32_t)(b->len - base));
+/* Which of the given docs the slots name, in order: used[k] = 1 for those stored; -1 when a
+ * slot names a document not given or the slots' documents go back. */
+static int docs_used(const sg_passage *p, uint32_t n, const sg_page_doc *docs, uint32_t ndocs,
+                     unsigned char *used) {
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (!p[i].doc_id) continue;
+    while (k < ndocs && docs[k].doc_id < p[i].doc_id) k++;
+    if (k == ndocs || docs[k].doc_id != p[i].doc_id || !docs[k].path_len) return -1;
+    used[k] = 1;
+  }
+  for (k = 1; k < ndocs; k++)
+    if (docs[k].doc_id <= docs[k - 1].doc_id) return -1;
+  return 0;
+}
+
+static int encode_page(sg_buf *b, const sg_passage *p, uint32_t n, const sg_page_doc *docs,
+                       uint32_t ndocs, const unsigned char *used) {
+  uint32_t nruns = (n + SG_PASSAGE_RUN - 1) / SG_PASSAGE_RUN, nused = 0;
+  int64_t *index = malloc((ndocs ? ndocs : 1) * sizeof *index); /* a given doc's stored index */
+  if (!index) return -1;
+  for (uint32_t k = 0; k < ndocs; k++) index[k] = used[k] ? (int64_t)nused++ : -1;
+  size_t base = b->len, head = 8 + 4 * ((size_t)nruns + nused);
+  int rc = sg_buf_reserve(b, head);
+  b->len = rc ? b->len : base + head;
+  for (uint32_t r = 0; !rc && r < nruns; r++) {
+    put_le32(b->data + base + 8 + 4 * (size_t)r, (uint32_t)(b->len - base));
     const sg_passage *prev = NULL;
-    for (uint32_t i = r * SG_PASSAGE_RUN; i < n && i < (r + 1) * SG_PASSAGE_RUN; i++) {
-      if (put_slot(b, &p[i], prev)) return -1;
-      if (p[i].doc_id) prev = &p[i];
+    int64_t prev_doc = -1;
+    uint32_t k = 0;
+    for (uint32_t i = r * SG_PASSAGE_RUN; !rc && i < n && i < (r + 1) * SG_PASSAGE_RUN; i++) {
+      while (p[i].doc_id && docs[k].doc_id != p[i].doc_id) k++;
+      rc = put_slot(b, &p[i], prev, p[i].doc_id ? index[k] : -1, prev_doc);
+      if (p[i].doc_id) prev = &p[i], prev_doc = index[k];
     }
   }
-  if (b->len - base > UINT32_MAX) return -1;
+  for (uint32_t k = 0, d = 0; !rc && k < ndocs; k++) {
+    if (!used[k]) continue;
+    put_le32(b->data + base + 8 + 4 * ((size_t)nruns + d++), (uint32_t)(b->len - base));
+    rc = sg_buf_put_varint(b, docs[k].doc_id) || sg_buf_put_varint(b, docs[k].path_len) ||
+         sg_buf_append(b, docs[k].path, docs[k].path_len);
+  }
+  free(index);
+  if (rc || b->len - base > UINT32_MAX) return -1;
   put_le32(b->data + base, n);
+  put_le32(b->data + base + 4, nused);
   return 0;
+}
+
+int sg_passage_page_encode(sg_buf *b, const sg_passage *p, uint32_t n, const sg_page_doc *docs,
+                           uint32_t ndocs) {
+  if (n == 0 || n > SG_PASSAGES_PER_KEY || p[n - 1].doc_id == 0) return -1;
+  unsigned char *used = calloc(ndocs ? ndocs : 1, 1);
+  int rc =
+      !used || docs_used(p, n, docs, ndocs, used) ? -1 : encode_page(b, p, n, docs, ndocs, used);
+  free(used);
+  return rc;
 }
 
 static int bad_page(seogo_error *err) {
@@ -209,44 +248,73 @@ int sg_passage_page_open(sg_passage_page *pg, const void *data, size_t len, seog
   const unsigned char *d = data;
   memset(pg, 0, sizeof *pg);
   if (!d || len < 8) return bad_page(err);
-  uint32_t n = get_le32(d), nruns = (n + SG_PASSAGE_RUN - 1) / SG_PASSAGE_RUN;
-  if (n == 0 || n > SG_PASSAGES_PER_KEY || len < 4 + 4 * (size_t)nruns + n ||
-      get_le32(d + 4) != 4 + 4 * nruns)
+  uint32_t n = get_le32(d), ndocs = get_le32(d + 4),
+           nruns = (n + SG_PASSAGE_RUN - 1) / SG_PASSAGE_RUN;
+  uint64_t head = 8 + 4 * ((uint64_t)nruns + ndocs);
+  /* every slot takes a byte, every doc two */
+  if (n == 0 || n > SG_PASSAGES_PER_KEY || ndocs == 0 || ndocs > n ||
+      len < head + n + 2 * (uint64_t)ndocs || get_le32(d + 8) != head)
     return bad_page(err);
-  *pg = (sg_passage_page){d, len, n, nruns};
+  *pg = (sg_passage_page){d, len, n, nruns, ndocs};
   return SEOGO_OK;
 }
 
-/* The bytes of run r: after the header, at least a byte a slot, before the next run. */
-static int run_bytes(const sg_passage_page *pg, uint32_t r, reader *out) {
-  uint64_t from = get_le32(pg->data + 4 + 4 * (size_t)r);
-  uint64_t to = r + 1 < pg->nruns ? get_le32(pg->data + 8 + 4 * (size_t)r) : pg->len;
-  uint32_t first = r * SG_PASSAGE_RUN, slots = pg->nslots - first;
-  if (slots > SG_PASSAGE_RUN) slots = SG_PASSAGE_RUN;
-  if (from < 4 + 4 * (uint64_t)pg->nruns || to > pg->len || from + slots > to) return -1;
+/* Bytes [from, to) of a page; the entries of run_at and doc_at make one ascending list: entry
+ * e is run e (e < nruns) or doc e - nruns, and each ends where the next begins. */
+static int page_entry(const sg_passage_page *pg, uint32_t e, uint32_t min_bytes, reader *out) {
+  uint32_t entries = pg->nruns + pg->ndocs;
+  uint64_t from = get_le32(pg->data + 8 + 4 * (size_t)e);
+  uint64_t to = e + 1 < entries ? get_le32(pg->data + 12 + 4 * (size_t)e) : pg->len;
+  if (from < 8 + 4 * (uint64_t)entries || to > pg->len || from + min_bytes > to) return -1;
   reader_init(out, pg->data + from, (size_t)(to - from));
+  return 0;
+}
+
+static int run_bytes(const sg_passage_page *pg, uint32_t r, reader *out) {
+  uint32_t first = r * SG_PASSAGE_RUN, slots = pg->nslots - first;
+  return page_entry(pg, r, slots > SG_PASSAGE_RUN ? SG_PASSAGE_RUN : slots, out);
+}
+
+/* Document k of a page. */
+static int page_doc(const sg_passage_page *pg, uint32_t k, sg_page_doc *doc) {
+  reader r;
+  if (k >= pg->ndocs || page_entry(pg, pg->nruns + k, 2, &r)) return -1;
+  uint32_t id = read_u32(&r);
+  uint64_t len = read_varint(&r);
+  const unsigned char *path = len ? read_bytes(&r, (size_t)len) : NULL;
+  if (!path || id == 0 || r.p != r.end) return -1;
+  *doc = (sg_page_doc){id, (const char *)path, (size_t)len};
   return 0;
 }
 
 /* What the next slot of a run is coded against. */
 typedef struct run_state {
-  uint32_t doc_id, end, line_end; /* of the run's last passage (doc_id 0: none yet) */
+  int64_t doc; /* the run's last passage's doc index (-1: none yet) */
+  uint32_t doc_id, end, line_end;
 } run_state;
 
-/* Reads one slot: 0 (p->doc_id 0 for an empty slot) or -1. */
-static int next_slot(reader *r, run_state *st, sg_passage *p) {
+/* Reads one slot: 0 (p->doc_id 0 for an empty slot) or -1. The passage's doc_id is filled
+ * from the page's docs when `docs` holds them, else by reading the page's doc. */
+static int next_slot(const sg_passage_page *pg, const sg_page_doc *docs, reader *r, run_state *st,
+                     sg_passage *p) {
   uint64_t head = read_small(r);
   memset(p, 0, sizeof *p);
   if (r->bad) return -1;
   if (head == 0) return 0;
   uint64_t lines = (head - 1) >> 1;
-  uint32_t doc = st->doc_id, base_end = st->end, base_line = st->line_end;
+  uint32_t base_end = st->end, base_line = st->line_end;
   if ((head - 1) & 1) {
-    uint64_t gap = read_small(r);
-    if (gap == 0 || gap > (uint64_t)UINT32_MAX - doc) return -1;
-    doc += (uint32_t)gap;
+    uint64_t step = read_small(r);
+    if (step == 0 || step > pg->ndocs || st->doc + (int64_t)step >= pg->ndocs) return -1;
+    st->doc += (int64_t)step;
+    sg_page_doc d;
+    if (docs)
+      d = docs[st->doc];
+    else if (page_doc(pg, (uint32_t)st->doc, &d))
+      return -1;
+    st->doc_id = d.doc_id;
     base_end = base_line = 0;
-  } else if (!doc) {
+  } else if (st->doc < 0) {
     return -1; /* a run's first passage names its document */
   }
   int64_t start = add_gap(base_end, read_small(r));
@@ -255,42 +323,56 @@ static int next_slot(reader *r, run_state *st, sg_passage *p) {
   if (r->bad || start < 0 || line < 1 || bytes > UINT32_MAX - (uint64_t)start ||
       lines > UINT32_MAX - (uint64_t)line)
     return -1;
-  *p = (sg_passage){doc,
+  *p = (sg_passage){st->doc_id,
                     (uint32_t)start,
                     (uint32_t)(start + (int64_t)bytes),
                     (uint32_t)line,
                     (uint32_t)(line + (int64_t)lines),
                     0};
-  *st = (run_state){doc, p->end, p->line_end};
+  st->end = p->end;
+  st->line_end = p->line_end;
   return 0;
 }
 
-int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, seogo_error *err) {
+int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, sg_page_doc *doc,
+                        seogo_error *err) {
   if (slot >= pg->nslots) return SEOGO_NOTFOUND;
   reader r;
-  run_state st = {0, 0, 0};
+  run_state st = {-1, 0, 0, 0};
   if (run_bytes(pg, slot / SG_PASSAGE_RUN, &r)) return bad_page(err);
   for (uint32_t i = slot / SG_PASSAGE_RUN * SG_PASSAGE_RUN; i <= slot; i++)
-    if (next_slot(&r, &st, p)) return bad_page(err);
-  return p->doc_id ? SEOGO_OK : SEOGO_NOTFOUND;
+    if (next_slot(pg, NULL, &r, &st, p)) return bad_page(err);
+  if (!p->doc_id) return SEOGO_NOTFOUND;
+  if (doc && page_doc(pg, (uint32_t)st.doc, doc)) return bad_page(err);
+  return SEOGO_OK;
 }
 
 int sg_passage_page_decode(const void *data, size_t len, sg_passage *out, uint32_t *n,
-                           seogo_error *err) {
+                           sg_page_doc *docs, uint32_t *ndocs, seogo_error *err) {
   sg_passage_page pg;
   int rc = sg_passage_page_open(&pg, data, len, err);
-  *n = 0;
+  *n = *ndocs = 0;
   if (rc) return rc;
+  for (uint32_t k = 0; k < pg.ndocs; k++)
+    if (page_doc(&pg, k, &docs[k]) || (k && docs[k].doc_id <= docs[k - 1].doc_id))
+      return bad_page(err);
+  int64_t held = -1; /* the docs up to this one hold a passage */
   for (uint32_t k = 0; k < pg.nruns; k++) {
     reader r;
-    run_state st = {0, 0, 0};
+    run_state st = {-1, 0, 0, 0};
     if (run_bytes(&pg, k, &r)) return bad_page(err);
-    for (uint32_t i = k * SG_PASSAGE_RUN; i < pg.nslots && i < (k + 1) * SG_PASSAGE_RUN; i++)
-      if (next_slot(&r, &st, &out[i])) return bad_page(err);
+    for (uint32_t i = k * SG_PASSAGE_RUN; i < pg.nslots && i < (k + 1) * SG_PASSAGE_RUN; i++) {
+      if (next_slot(&pg, docs, &r, &st, &out[i])) return bad_page(err);
+      if (!out[i].doc_id) continue;
+      /* passages name the docs in order, each doc at least once */
+      if (st.doc != held && st.doc != held + 1) return bad_page(err);
+      held = st.doc;
+    }
     if (r.p != r.end) return bad_page(err);
   }
-  if (!out[pg.nslots - 1].doc_id) return bad_page(err);
+  if (!out[pg.nslots - 1].doc_id || held + 1 != (int64_t)pg.ndocs) return bad_page(err);
   *n = pg.nslots;
+  *ndocs = pg.ndocs;
   return SEOGO_OK;
 }
 

@@ -52,23 +52,28 @@
  *               first_pid:varint npassages:varint nlines:varint encoding:str
  *               pdf_like:1 byte short_line:varint text_len:varint invalid:varint
  *               (a document's passages are first_pid .. first_pid+npassages-1, contiguous)
- *   page     := n:le32 run_at:le32{ceil(n / SG_PASSAGE_RUN)} run{ceil(n / SG_PASSAGE_RUN)}
- *               1 <= n <= SG_PASSAGES_PER_KEY slots, the last holding a passage (a page of no
- *               passages is deleted). Slot i is passage key*SG_PASSAGES_PER_KEY+i. Run r holds
- *               slots r*SG_PASSAGE_RUN .. (r+1)*SG_PASSAGE_RUN-1 (the last run: up to n-1) and
- *               starts run_at[r] bytes into the value; run_at[0] is the header's size, every
- *               run takes at least a byte a slot, and the last ends where the value does. A
- *               lookup reads the page's header and decodes one run: no B-tree descent per
- *               passage, as norms.
+ *   page     := n:le32 ndocs:le32 run_at:le32{nruns} doc_at:le32{ndocs} run{nruns} doc{ndocs}
+ *               nruns = ceil(n / SG_PASSAGE_RUN). 1 <= n <= SG_PASSAGES_PER_KEY slots, the last
+ *               holding a passage (a page of no passages is deleted); slot i is passage
+ *               key*SG_PASSAGES_PER_KEY+i. Run r holds slots r*SG_PASSAGE_RUN ..
+ *               (r+1)*SG_PASSAGE_RUN-1 (the last run: up to n-1) and starts run_at[r] bytes
+ *               into the value; run_at[0] is the header's size, every run takes at least a
+ *               byte a slot, and the last ends at doc_at[0]. Doc k spans doc_at[k] ..
+ *               doc_at[k+1] (the last: the value's end). A lookup reads the page's header,
+ *               decodes one run and reads one doc: a hit's file and lines come from one page,
+ *               with no B-tree descent per passage or document.
+ *   doc      := doc_id:varint path:str: the documents the page's passages belong to, doc_id
+ *               ascending; every one holds a passage of the page. The path repeats the
+ *               document record's.
  *   run      := slot{...}; each slot is coded against the run's previous passage (none at the
  *               run's start: a run decodes alone)
  *   slot     := 0 (no passage: removed, or its pid never used)
- *             | head:varint [doc_gap:varint] start_gap:varint(zigzag) bytes:varint
+ *             | head:varint [doc_step:varint] start_gap:varint(zigzag) bytes:varint
  *               line_gap:varint(zigzag)
  *               head - 1 = lines << 1 | new_doc; new_doc is 1 for the run's first passage and
- *               when the document changes, and then doc_gap (>= 1) follows: doc_id = the
- *               previous passage's doc_id (0 at the run's start) + doc_gap, and doc_ids never
- *               decrease within a run.
+ *               when the document changes, and then doc_step (>= 1) follows: the passage's doc
+ *               is the page's doc (previous passage's doc index, -1 at the run's start) +
+ *               doc_step.
  *               start = base_end + start_gap, end = start + bytes: byte range [start, end) in
  *               the document text; line_start = base_line + line_gap, line_end = line_start +
  *               lines: 1-based inclusive lines; base_end and base_line are the previous
@@ -132,7 +137,7 @@
 
 #include "base.h"
 
-#define SG_FORMAT_VERSION 5
+#define SG_FORMAT_VERSION 6
 #define SG_MAGIC "SEOGO-INDEX\n"
 #define SG_MAGIC_LEN 12
 #define SG_BLOCK_MAX 128          /* passages per postings block */
@@ -140,11 +145,11 @@
  * overflow pages of 4 KB exactly. A search reads a passage's length from memory it already
  * has, where a B-tree descent per 256 passages had taken a seventh of a typical query's time. */
 #define SG_NORMS_PER_KEY 65528
-/* Passages per "passages" value: a search reads a hit's passage from a page it finds in a
- * table of a few dozen keys (the value it read last kept at hand, as norms) and one run of it,
- * where a B-tree of 11,000 groups of 64 passages had cost a descent for every hit: a tenth of
- * a typical Korean word query's time at 200 MB. A commit rewrites the pages it touches (about
- * 90 KB each). */
+/* Passages per "passages" value: a search reads a hit's passage and path from a page it finds
+ * in a table of a few dozen keys (the value it read last kept at hand, as norms), one run of
+ * it and one document entry, where a B-tree of 11,000 groups of 64 passages and the document's
+ * record had cost two descents for every hit: a fifth of a typical Korean word query's time at
+ * 200 MB. A commit rewrites the pages it touches (about 100 KB each). */
 #define SG_PASSAGES_PER_KEY 16384
 #define SG_PASSAGE_RUN 32         /* slots decoded alone: a lookup decodes at most this many */
 #define SG_MAX_POSITIONS 65535    /* positions per passage (u16 norms) */
@@ -182,8 +187,15 @@ typedef struct sg_passage {
 typedef struct sg_passage_page {
   const unsigned char *data;
   size_t len;
-  uint32_t nslots, nruns;
+  uint32_t nslots, nruns, ndocs;
 } sg_passage_page;
+
+/* A document as a passage page names it. */
+typedef struct sg_page_doc {
+  uint32_t doc_id;
+  const char *path; /* not NUL-terminated */
+  size_t path_len;
+} sg_page_doc;
 
 typedef struct sg_term_info {
   uint64_t df, cf;
@@ -199,17 +211,23 @@ int sg_stats_decode(const void *data, size_t len, sg_stats *s, seogo_error *err)
 int sg_doc_encode(sg_buf *b, const sg_doc *d);
 int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err);
 /* Encodes the page of slots p[0 .. n) (doc_id 0: an empty slot); 1 <= n <=
- * SG_PASSAGES_PER_KEY and slot n-1 holds a passage. -1 also for a passage out of range. */
-int sg_passage_page_encode(sg_buf *b, const sg_passage *p, uint32_t n);
+ * SG_PASSAGES_PER_KEY and slot n-1 holds a passage. docs[0 .. ndocs), doc_id ascending, name
+ * the documents of the passages (more may be given: only those holding a passage are stored).
+ * -1 also for a passage out of range or of a document not given. */
+int sg_passage_page_encode(sg_buf *b, const sg_passage *p, uint32_t n, const sg_page_doc *docs,
+                           uint32_t ndocs);
 /* Checks a page's header. */
 int sg_passage_page_open(sg_passage_page *pg, const void *data, size_t len, seogo_error *err);
-/* The passage in slot `slot` (decoding its run): SEOGO_NOTFOUND for an empty slot or one past
- * the page's end. */
-int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, seogo_error *err);
-/* Decodes every slot into out[0 .. *n) (empty ones with doc_id 0; out has room for
- * SG_PASSAGES_PER_KEY), checking that each run ends where the next begins. */
+/* The passage in slot `slot` (decoding its run) and, unless doc is NULL, its document (the path
+ * points into the page): SEOGO_NOTFOUND for an empty slot or one past the page's end. */
+int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, sg_page_doc *doc,
+                        seogo_error *err);
+/* Decodes every slot into out[0 .. *n) (empty ones with doc_id 0) and the documents into
+ * docs[0 .. *ndocs) (both with room for SG_PASSAGES_PER_KEY; the paths point into the value),
+ * checking that every run and document ends where the next begins and that every document
+ * holds a passage. */
 int sg_passage_page_decode(const void *data, size_t len, sg_passage *out, uint32_t *n,
-                           seogo_error *err);
+                           sg_page_doc *docs, uint32_t *ndocs, seogo_error *err);
 int sg_term_encode(sg_buf *b, const sg_term_info *t);
 int sg_term_decode(const void *data, size_t len, sg_term_info *t, seogo_error *err);
 

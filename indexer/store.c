@@ -728,7 +728,7 @@ int sg_store_get_passage(sg_store *s, MDB_txn *txn, uint32_t pid, sg_passage *ou
   if (rc) return sg_store_mdb_error(rc, "passages", err);
   sg_passage_page pg;
   if ((rc = sg_passage_page_open(&pg, v.mv_data, v.mv_size, err))) return rc;
-  return sg_passage_page_get(&pg, pid % SG_PASSAGES_PER_KEY, out, err);
+  return sg_passage_page_get(&pg, pid % SG_PASSAGES_PER_KEY, out, NULL, err);
 }
 
 int sg_store_get_norm(sg_store *s, MDB_txn *txn, uint32_t pid, uint32_t *length,

@@ -67,6 +67,9 @@ void sg_writer_free(sg_writer *w) {
   sg_buf_free(&w->val);
   sg_buf_free(&w->norms);
   free(w->page);
+  free(w->page_docs);
+  free(w->page_path_at);
+  sg_buf_free(&w->page_paths);
   free(w->path_states);
   free(w->docs);
   free(w->removals);

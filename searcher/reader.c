@@ -72,7 +72,8 @@ int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
   return SEOGO_OK;
 }
 
-int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err) {
+int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, sg_page_doc *doc,
+                      seogo_error *err) {
   uint32_t key = pid / SG_PASSAGES_PER_KEY;
   if (!r->page_valid || r->page_key != key) {
     MDB_val v;
@@ -83,7 +84,7 @@ int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *
     r->page_key = key;
     r->page_valid = 1;
   }
-  return sg_passage_page_get(&r->page, pid % SG_PASSAGES_PER_KEY, out, err);
+  return sg_passage_page_get(&r->page, pid % SG_PASSAGES_PER_KEY, out, doc, err);
 }
 
 int sg_reader_doc(sg_reader *r, uint32_t doc_id, sg_doc *out, seogo_error *err) {

@@ -94,7 +94,7 @@ static int doc_of(search *s, uint32_t pid, doc_span *span) {
   if (span->valid && pid >= span->first && pid < span->end) return SEOGO_OK;
   sg_passage p;
   sg_doc d;
-  int rc = sg_reader_passage(&s->reader, pid, &p, s->err);
+  int rc = sg_reader_passage(&s->reader, pid, &p, NULL, s->err);
   if (rc == SEOGO_NOTFOUND)
     return sg_fail(s->err, SEOGO_ECORRUPT, "index is corrupt: passage %u has no record",
                    (unsigned)pid);
@@ -197,19 +197,22 @@ static int fill_snippet(search *s, seogo_hit *h, const sg_doc *d, const sg_passa
   return SEOGO_OK;
 }
 
+/* A hit's file and lines come from its passage's page; the document's record is read only
+ * for a snippet. */
 static int fill_hit(search *s, const sg_scored *sc, seogo_hit *h) {
   sg_passage p;
+  sg_page_doc pd;
   sg_doc d;
-  int rc = sg_reader_passage(&s->reader, sc->pid, &p, s->err);
-  if (!rc) rc = sg_reader_doc(&s->reader, p.doc_id, &d, s->err);
+  int rc = sg_reader_passage(&s->reader, sc->pid, &p, &pd, s->err);
+  if (!rc && s->opt.snippets) rc = sg_reader_doc(&s->reader, p.doc_id, &d, s->err);
   if (rc == SEOGO_NOTFOUND)
     rc = sg_fail(s->err, SEOGO_ECORRUPT, "index is corrupt: passage %u lost its records",
                  (unsigned)sc->pid);
   if (rc) return rc;
-  char *path = malloc(d.path_len + 1);
+  char *path = malloc(pd.path_len + 1);
   if (!path) return nomem(s->err);
-  memcpy(path, d.path, d.path_len);
-  path[d.path_len] = '\0';
+  memcpy(path, pd.path, pd.path_len);
+  path[pd.path_len] = '\0';
   h->path = path;
   h->line_start = p.line_start;
   h->line_end = p.line_end;

@@ -96,8 +96,10 @@ int sg_reader_each_prefix(sg_reader *r, const char *prefix, size_t len,
                           int (*fn)(void *ctx, const char *term, size_t len), void *ctx,
                           seogo_error *err);
 
-/* Passage record; SEOGO_NOTFOUND when there is none. */
-int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, seogo_error *err);
+/* Passage record and, unless doc is NULL, its document's id and path as its page names them
+ * (valid while the read transaction lasts); SEOGO_NOTFOUND when there is none. */
+int sg_reader_passage(sg_reader *r, uint32_t pid, sg_passage *out, sg_page_doc *doc,
+                      seogo_error *err);
 
 /* Document record (sg_doc.path points into the snapshot, valid until sg_reader_end);
  * SEOGO_NOTFOUND when there is none. */

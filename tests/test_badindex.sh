@@ -63,19 +63,20 @@ refused "the generation directory deleted" 'damaged.*missing' search cur 반도�
 
 # ---- 3. Another format or analyzer version, another magic ------------------------------------
 # format 1 is the format before bit-packed postings, 2 the one before passage groups, 3 the one
-# before norms records of 65528 passages, 4 the one before passage pages; 6 one from the future
-fresh ver; ./poke "$gen" put meta str:format be32:6
-refused "format version 6: search" 'format version 6.*this is version 5.*--rebuild' \
+# before norms records of 65528 passages, 4 the one before passage pages, 5 the one before the
+# pages named their documents; 7 one from the future
+fresh ver; ./poke "$gen" put meta str:format be32:7
+refused "format version 7: search" 'format version 7.*this is version 6.*--rebuild' \
   search ver 반도체
 fresh ver; ./poke "$gen" put meta str:format be32:1
-refused "format version 1: search" 'format version 1.*this is version 5.*--rebuild' \
+refused "format version 1: search" 'format version 1.*this is version 6.*--rebuild' \
   search ver 반도체
-fresh ver; ./poke "$gen" put meta str:format be32:4
-refused "format version 4: search" 'format version 4.*this is version 5.*--rebuild' \
+fresh ver; ./poke "$gen" put meta str:format be32:5
+refused "format version 5: search" 'format version 5.*this is version 6.*--rebuild' \
   search ver 반도체
-refused "format version 4: --stats" 'format version 4' "$index_bin" -d ver --stats
-refused "format version 4: indexing leaves it alone" 'format version 4' "$index_bin" -d ver corpus
-[ "$(./poke "$gen" get meta str:format)" = 00000004 ] && ok "  the old index is untouched" ||
+refused "format version 5: --stats" 'format version 5' "$index_bin" -d ver --stats
+refused "format version 5: indexing leaves it alone" 'format version 5' "$index_bin" -d ver corpus
+[ "$(./poke "$gen" get meta str:format)" = 00000005 ] && ok "  the old index is untouched" ||
   fail "  the old index is untouched"
 expect "--rebuild replaces an index of another format" 0 "" "$index_bin" -q -d ver --rebuild corpus
 expect "  and the rebuilt index answers" 0 "" search ver 소버린 AI

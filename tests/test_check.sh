@@ -92,6 +92,9 @@ fresh rec; ./poke "$gen" put docs be32:1 hex:ff
 damaged "a garbled document record" 'docs, doc 1: .*bad document record'
 fresh rec; ./poke "$gen" put passages be32:0 hex:ff
 damaged "a garbled passage record" 'passages, passages 0-16383: .*bad passage record'
+fresh rec; pv=$(value passages be32:0); ./poke "$gen" put passages be32:0 "hex:${pv:0:${#pv}-2}78"
+damaged "a page naming a document by another path" \
+  'passages, passages 0-16383: the page gives document [0-9]+ the path corpus/[0-9a-f_]+\.txx, its record corpus/[0-9a-f_]+\.txt'
 fresh rec; ./poke "$gen" del text be32:1
 damaged "a document without its text" 'docs, doc 1: .*no stored text'
 fresh rec; ./poke "$gen" put paths "$(hex corpus/000_659a9385f88d803c.txt)" be32:77

@@ -61,11 +61,11 @@ static void test_doc_round_trip(void) {
   sg_buf_free(&b);
 }
 
-/* Reads every slot of a page through sg_passage_page_get, as a search does. */
-static int page_get(const sg_buf *b, uint32_t slot, sg_passage *q) {
+/* Reads a slot of a page through sg_passage_page_get, as a search does. */
+static int page_get(const sg_buf *b, uint32_t slot, sg_passage *q, sg_page_doc *d) {
   sg_passage_page pg;
   int rc = sg_passage_page_open(&pg, b->data, b->len, NULL);
-  return rc ? rc : sg_passage_page_get(&pg, slot, q, NULL);
+  return rc ? rc : sg_passage_page_get(&pg, slot, q, d, NULL);
 }
 
 static int same_passage(const sg_passage *a, const sg_passage *b) {
@@ -73,9 +73,35 @@ static int same_passage(const sg_passage *a, const sg_passage *b) {
          a->line_start == b->line_start && a->line_end == b->line_end;
 }
 
+static void put_le32(sg_buf *b, uint32_t v) {
+  unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                        (unsigned char)(v >> 24)};
+  sg_buf_append(b, x, 4);
+}
+
+/* A page of one slot, whose fields are given, and one document: a header that tells the truth
+ * about what follows. */
+static void one_slot_page(sg_buf *b, const uint64_t *fields, int nfields, uint64_t doc_id,
+                          const char *path) {
+  sg_buf slot = {0}, doc = {0};
+  for (int f = 0; f < nfields; f++) sg_buf_put_varint(&slot, fields[f]);
+  sg_buf_put_varint(&doc, doc_id);
+  sg_buf_put_varint(&doc, strlen(path));
+  sg_buf_append(&doc, path, strlen(path));
+  sg_buf_clear(b);
+  put_le32(b, 1);
+  put_le32(b, 1);
+  put_le32(b, 16);
+  put_le32(b, 16 + (uint32_t)slot.len);
+  sg_buf_append(b, slot.data, slot.len);
+  sg_buf_append(b, doc.data, doc.len);
+  sg_buf_free(&slot);
+  sg_buf_free(&doc);
+}
+
 /* A page as the writer stores one: the passages of a report (each follows the one before, one
- * on the same line as the previous one's end), an article after it, and slots left empty by a
- * removed document, across runs of SG_PASSAGE_RUN. */
+ * on the same line as the previous one's end), two articles after it, and slots left empty by
+ * a removed document, across runs of SG_PASSAGE_RUN; and the documents' paths. */
 static void test_passage_and_term(void) {
   enum { N = 3 * SG_PASSAGE_RUN + 5 };
   sg_passage p[N];
@@ -91,31 +117,45 @@ static void test_passage_and_term(void) {
     p[i].doc_id = i < 2 * SG_PASSAGE_RUN + 2 ? 4 : 9;
     p[i].start = i == 2 * SG_PASSAGE_RUN - 4 ? 0 : p[i - 1].end;
   }
+  /* document 5 was removed: it is given, but not stored */
+  const sg_page_doc docs[] = {{3, "reports/ai-semiconductors.txt", 29},
+                              {4, "news/a.txt", 10},
+                              {5, "news/gone.txt", 13},
+                              {9, "news/b.txt", 10}};
   sg_buf b = {0};
-  CHECK(sg_passage_page_encode(&b, p, N) == 0);
-  CHECK_MSG(b.len <= 4 + 4 * 4 + N * 5, "%d slots take %zu bytes", N, b.len);
+  CHECK(sg_passage_page_encode(&b, p, N, docs, 4) == 0);
+  CHECK_MSG(b.len <= 8 + 4 * 4 + 3 * 4 + N * 5 + 29 + 2 * 10 + 3 * 2, "%d slots take %zu bytes", N,
+            b.len);
   for (uint32_t i = 0; i < N; i++) {
     sg_passage q;
-    int rc = page_get(&b, i, &q);
+    sg_page_doc d = {0, NULL, 0};
+    int rc = page_get(&b, i, &q, &d);
     CHECK_EQ_INT(rc, p[i].doc_id ? SEOGO_OK : SEOGO_NOTFOUND);
     CHECK_MSG(!p[i].doc_id || same_passage(&q, &p[i]), "slot %u", (unsigned)i);
+    const sg_page_doc *want = &docs[p[i].doc_id == 3 ? 0 : p[i].doc_id == 4 ? 1 : 3];
+    CHECK_MSG(!p[i].doc_id || (d.doc_id == p[i].doc_id && d.path_len == want->path_len &&
+                               !memcmp(d.path, want->path, d.path_len)),
+              "slot %u's document", (unsigned)i);
     CHECK_EQ_INT(q.length, 0); /* lengths live in "norms" */
   }
-  sg_passage q, all[SG_PASSAGES_PER_KEY];
-  CHECK_EQ_INT(page_get(&b, N, &q), SEOGO_NOTFOUND);
-  uint32_t n = 0;
-  CHECK_EQ_INT(sg_passage_page_decode(b.data, b.len, all, &n, NULL), SEOGO_OK);
+  static sg_passage all[SG_PASSAGES_PER_KEY];
+  static sg_page_doc stored[SG_PASSAGES_PER_KEY];
+  sg_passage q;
+  CHECK_EQ_INT(page_get(&b, N, &q, NULL), SEOGO_NOTFOUND);
+  uint32_t n = 0, ndocs = 0;
+  CHECK_EQ_INT(sg_passage_page_decode(b.data, b.len, all, &n, stored, &ndocs, NULL), SEOGO_OK);
   CHECK_EQ_INT(n, N);
+  CHECK(ndocs == 3 && stored[0].doc_id == 3 && stored[1].doc_id == 4 && stored[2].doc_id == 9);
   for (uint32_t i = 0; i < N; i++)
     CHECK_MSG(all[i].doc_id == p[i].doc_id && (!p[i].doc_id || same_passage(&all[i], &p[i])),
               "slot %u decoded whole", (unsigned)i);
   /* every cut of the page is refused whole; a lookup either refuses it or reads it right */
   for (size_t cut = 0; cut < b.len; cut++) {
-    CHECK_MSG(sg_passage_page_decode(b.data, cut, all, &n, NULL) == SEOGO_ECORRUPT,
+    CHECK_MSG(sg_passage_page_decode(b.data, cut, all, &n, stored, &ndocs, NULL) == SEOGO_ECORRUPT,
               "a page cut to %zu bytes", cut);
     sg_buf c = {b.data, cut, cut};
     for (uint32_t i = 0; i < N; i++) {
-      int rc = page_get(&c, i, &q);
+      int rc = page_get(&c, i, &q, NULL);
       CHECK_MSG(rc == SEOGO_ECORRUPT || (rc == SEOGO_NOTFOUND && !p[i].doc_id) ||
                     (rc == SEOGO_OK && same_passage(&q, &p[i])),
                 "slot %u of a page cut to %zu bytes", (unsigned)i, cut);
@@ -124,45 +164,55 @@ static void test_passage_and_term(void) {
   /* a passage that overlaps the previous one still round-trips (the gaps are signed) */
   p[2].start = 300;
   sg_buf_clear(&b);
-  CHECK(sg_passage_page_encode(&b, p, 3) == 0);
-  CHECK(page_get(&b, 2, &q) == SEOGO_OK && q.start == 300 && q.end == 900);
+  CHECK(sg_passage_page_encode(&b, p, 3, docs, 1) == 0);
+  CHECK(page_get(&b, 2, &q, NULL) == SEOGO_OK && q.start == 300 && q.end == 900);
   p[2].start = 421;
-  /* what the format cannot hold: a start after the end, a line 0, documents going back in a
-   * run, an empty last slot, no slots */
-  const sg_passage bad[] = {{3, 500, 420, 7, 9, 0}, {3, 0, 10, 0, 1, 0}, {2, 0, 10, 1, 1, 0}};
-  for (int i = 0; i < 3; i++) {
+  /* what the format cannot hold: a start after the end, a line 0, documents going back, a
+   * document not given, an empty last slot, no slots */
+  const sg_passage bad[] = {
+      {3, 500, 420, 7, 9, 0}, {3, 0, 10, 0, 1, 0}, {2, 0, 10, 1, 1, 0}, {7, 0, 10, 1, 1, 0}};
+  for (int i = 0; i < 4; i++) {
     sg_passage two[2] = {p[1], bad[i]};
+    sg_page_doc two_docs[2] = {{2, "x", 1}, docs[0]};
     sg_buf_clear(&b);
-    CHECK_MSG(sg_passage_page_encode(&b, two, 2) == -1, "bad passage %d stored", i);
+    CHECK_MSG(sg_passage_page_encode(&b, two, 2, two_docs, 2) == -1, "bad passage %d stored", i);
   }
   sg_passage tail[2] = {p[1], {0, 0, 0, 0, 0, 0}};
-  CHECK(sg_passage_page_encode(&b, tail, 2) == -1 && sg_passage_page_encode(&b, p, 0) == -1);
+  CHECK(sg_passage_page_encode(&b, tail, 2, docs, 1) == -1);
+  CHECK(sg_passage_page_encode(&b, p, 0, docs, 1) == -1);
   /* hostile pages: a byte range or line span past 2^32 - 1 or before 0, a line 0, a run's
-   * first passage that names no document, a document gap of 0, and headers that lie */
-  const uint64_t slots[][6] = {{4, 1, 8000000000u, 400000000u, 2},
+   * first passage that names no document, a document step of 0 or past the last document */
+  const uint64_t slots[][5] = {{4, 1, 8000000000u, 400000000u, 2},
                                {800000002u, 1, 0, 10, 8000000000u},
                                {4, 1, 1, 10, 2},
                                {4, 1, 0, 10, 0},
                                {3, 0, 10, 2, 0},
-                               {4, 0, 0, 10, 2}};
+                               {4, 0, 0, 10, 2},
+                               {4, 2, 0, 10, 2}};
   for (size_t i = 0; i < sizeof slots / sizeof *slots; i++) {
-    unsigned char head[8] = {1, 0, 0, 0, 8, 0, 0, 0};
-    sg_buf_clear(&b);
-    sg_buf_append(&b, head, 8);
-    for (int f = 0; f < 5 && (f < 4 || (slots[i][0] - 1) % 2); f++)
-      sg_buf_put_varint(&b, slots[i][f]);
-    CHECK_MSG(page_get(&b, 0, &q) == SEOGO_ECORRUPT, "hostile slot %zu", i);
+    one_slot_page(&b, slots[i], slots[i][0] == 3 ? 4 : 5, 1, "a.txt");
+    CHECK_MSG(page_get(&b, 0, &q, NULL) == SEOGO_ECORRUPT, "hostile slot %zu", i);
   }
-  const unsigned char headers[][8] = {{0, 0, 0, 0, 4, 0, 0, 0},  /* no slots */
-                                      {1, 0, 0, 0, 9, 0, 0, 0},  /* run past the header */
-                                      {1, 0, 0, 0, 4, 0, 0, 0},  /* run inside the header */
-                                      {1, 0, 1, 0, 8, 0, 0, 0},  /* more slots than a key */
-                                      {9, 0, 0, 0, 8, 0, 0, 0}}; /* slots past the value */
+  const uint64_t good[5] = {4, 1, 0, 10, 2};
+  one_slot_page(&b, good, 5, 1, "a.txt");
+  CHECK(page_get(&b, 0, &q, NULL) == SEOGO_OK && q.doc_id == 1 && q.end == 10);
+  /* documents that lie: id 0, no path, a path running past its entry */
+  one_slot_page(&b, good, 5, 0, "a.txt");
+  CHECK_EQ_INT(page_get(&b, 0, &q, NULL), SEOGO_ECORRUPT);
+  one_slot_page(&b, good, 5, 1, "");
+  CHECK_EQ_INT(page_get(&b, 0, &q, NULL), SEOGO_ECORRUPT);
+  one_slot_page(&b, good, 5, 1, "a.txt");
+  b.data[b.len - 6]++;
+  CHECK_EQ_INT(page_get(&b, 0, &q, NULL), SEOGO_ECORRUPT);
+  /* headers that lie: no slots, no documents, more slots than a key, a run that does not start
+   * after the header, more slots than bytes */
+  const uint32_t headers[][4] = {
+      {0, 1, 16, 21}, {1, 0, 12, 17}, {65537, 1, 16, 21}, {1, 1, 12, 21}, {9, 1, 16, 21}};
   for (size_t i = 0; i < sizeof headers / sizeof *headers; i++) {
-    sg_buf_clear(&b);
-    sg_buf_append(&b, headers[i], 8);
-    sg_buf_append(&b, "\5\1\0\4\2", 5);
-    CHECK_MSG(page_get(&b, 0, &q) == SEOGO_ECORRUPT, "lying header %zu", i);
+    one_slot_page(&b, good, 5, 1, "a.txt");
+    for (int f = 0; f < 4; f++)
+      for (int k = 0; k < 4; k++) b.data[4 * f + k] = (unsigned char)(headers[i][f] >> (8 * k));
+    CHECK_MSG(page_get(&b, 0, &q, NULL) == SEOGO_ECORRUPT, "lying header %zu", i);
   }
 
   sg_term_info t = {.df = 10, .cf = 25, .nblocks = 1, .max_tf = 7, .min_len = 12}, u;

@@ -74,7 +74,7 @@ static char *passage_squeezed(uint64_t pid) {
   const char *text;
   size_t len;
   CHECK_EQ_INT(sg_reader_begin(&r, ix, NULL), SEOGO_OK);
-  CHECK_EQ_INT(sg_reader_passage(&r, (uint32_t)pid, &p, NULL), SEOGO_OK);
+  CHECK_EQ_INT(sg_reader_passage(&r, (uint32_t)pid, &p, NULL, NULL), SEOGO_OK);
   CHECK_EQ_INT(sg_reader_text(&r, p.doc_id, &text, &len, NULL), SEOGO_OK);
   char *out = malloc(p.end - p.start + 1);
   size_t n = 0;
@@ -413,7 +413,7 @@ static void test_passages_repair_like_their_document(void) {
   size_t differ = 0, joins = 0, j = 0;
   for (uint32_t pid = d.first_pid; pid < d.first_pid + d.npassages; pid++) {
     sg_passage p;
-    if (sg_reader_passage(&r, pid, &p, NULL) != SEOGO_OK) continue;
+    if (sg_reader_passage(&r, pid, &p, NULL, NULL) != SEOGO_OK) continue;
     part.layout.pdf_like = d.pdf_like;
     part.layout.short_line = (uint16_t)d.short_line;
     part.span_lead_chars = sg_snippet_lead_chars(text, p.start);
@@ -857,12 +857,14 @@ static void test_corrupt_postings_are_an_error(void) {
   MDB_val pk = {4, pkey}, pv;
   CHECK_EQ_INT(mdb_get(txn, st->passages, &pk, &pv), 0);
   static sg_passage page[SG_PASSAGES_PER_KEY];
-  uint32_t n = 0, at = pid % SG_PASSAGES_PER_KEY;
-  CHECK_EQ_INT(sg_passage_page_decode(pv.mv_data, pv.mv_size, page, &n, NULL), SEOGO_OK);
+  static sg_page_doc docs[SG_PASSAGES_PER_KEY];
+  uint32_t n = 0, ndocs = 0, at = pid % SG_PASSAGES_PER_KEY;
+  CHECK_EQ_INT(sg_passage_page_decode(pv.mv_data, pv.mv_size, page, &n, docs, &ndocs, NULL),
+               SEOGO_OK);
   CHECK(at < n && page[at].doc_id != 0);
   page[at].end = 1000000000;
   sg_buf val = {0};
-  CHECK(sg_passage_page_encode(&val, page, n) == 0);
+  CHECK(sg_passage_page_encode(&val, page, n, docs, ndocs) == 0);
   pv = (MDB_val){val.len, val.data};
   CHECK_EQ_INT(mdb_put(txn, st->passages, &pk, &pv, 0), 0);
   CHECK_EQ_INT(sg_store_commit(st, txn, NULL), SEOGO_OK);

@@ -141,11 +141,12 @@ static void check_integrity(seogo_index *ix) {
   MDB_val k, v;
   uint64_t tokens = 0, passages = 0;
   static sg_passage page[SG_PASSAGES_PER_KEY];
+  static sg_page_doc docs[SG_PASSAGES_PER_KEY];
   mdb_cursor_open(txn, s->passages, &c);
   for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-    uint32_t n = 0;
-    CHECK(sg_passage_page_decode(v.mv_data, v.mv_size, page, &n, &err) == SEOGO_OK);
+    uint32_t n = 0, ndocs = 0;
+    CHECK(sg_passage_page_decode(v.mv_data, v.mv_size, page, &n, docs, &ndocs, &err) == SEOGO_OK);
     for (uint32_t i = 0; i < n; i++) {
       if (!page[i].doc_id) continue;
       uint32_t norm;
