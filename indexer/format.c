@@ -134,8 +134,7 @@ int sg_doc_decode(const void *data, size_t len, sg_doc *d, seogo_error *err) {
   return reader_finish(&r, "document", err);
 }
 
-/* ---- passage pages ----------------------------------------------------------------------------
- */
+/* ---- passage pages ------------------------------------------------------------------------- */
 
 /* base + a zigzag gap, or -1 when the sum leaves 0 .. 2^32 - 1 */
 static int64_t add_gap(uint32_t base, uint64_t zz) {
@@ -290,13 +289,12 @@ static int page_doc(const sg_passage_page *pg, uint32_t k, sg_page_doc *doc) {
 /* What the next slot of a run is coded against. */
 typedef struct run_state {
   int64_t doc; /* the run's last passage's doc index (-1: none yet) */
-  uint32_t doc_id, end, line_end;
+  uint32_t end, line_end;
 } run_state;
 
-/* Reads one slot: 0 (p->doc_id 0 for an empty slot) or -1. The passage's doc_id is filled
- * from the page's docs when `docs` holds them, else by reading the page's doc. */
-static int next_slot(const sg_passage_page *pg, const sg_page_doc *docs, reader *r, run_state *st,
-                     sg_passage *p) {
+/* Reads one slot: 1 for a passage (in *p, but for its doc_id: the page's doc st->doc names
+ * it), 0 for an empty slot, -1 for a bad one. */
+static int next_slot(const sg_passage_page *pg, reader *r, run_state *st, sg_passage *p) {
   uint64_t head = read_small(r);
   memset(p, 0, sizeof *p);
   if (r->bad) return -1;
@@ -307,12 +305,6 @@ static int next_slot(const sg_passage_page *pg, const sg_page_doc *docs, reader 
     uint64_t step = read_small(r);
     if (step == 0 || step > pg->ndocs || st->doc + (int64_t)step >= pg->ndocs) return -1;
     st->doc += (int64_t)step;
-    sg_page_doc d;
-    if (docs)
-      d = docs[st->doc];
-    else if (page_doc(pg, (uint32_t)st->doc, &d))
-      return -1;
-    st->doc_id = d.doc_id;
     base_end = base_line = 0;
   } else if (st->doc < 0) {
     return -1; /* a run's first passage names its document */
@@ -323,7 +315,7 @@ static int next_slot(const sg_passage_page *pg, const sg_page_doc *docs, reader 
   if (r->bad || start < 0 || line < 1 || bytes > UINT32_MAX - (uint64_t)start ||
       lines > UINT32_MAX - (uint64_t)line)
     return -1;
-  *p = (sg_passage){st->doc_id,
+  *p = (sg_passage){0,
                     (uint32_t)start,
                     (uint32_t)(start + (int64_t)bytes),
                     (uint32_t)line,
@@ -331,19 +323,23 @@ static int next_slot(const sg_passage_page *pg, const sg_page_doc *docs, reader 
                     0};
   st->end = p->end;
   st->line_end = p->line_end;
-  return 0;
+  return 1;
 }
 
 int sg_passage_page_get(const sg_passage_page *pg, uint32_t slot, sg_passage *p, sg_page_doc *doc,
                         seogo_error *err) {
   if (slot >= pg->nslots) return SEOGO_NOTFOUND;
   reader r;
-  run_state st = {-1, 0, 0, 0};
+  run_state st = {-1, 0, 0};
+  int got = 0;
   if (run_bytes(pg, slot / SG_PASSAGE_RUN, &r)) return bad_page(err);
   for (uint32_t i = slot / SG_PASSAGE_RUN * SG_PASSAGE_RUN; i <= slot; i++)
-    if (next_slot(pg, NULL, &r, &st, p)) return bad_page(err);
-  if (!p->doc_id) return SEOGO_NOTFOUND;
-  if (doc && page_doc(pg, (uint32_t)st.doc, doc)) return bad_page(err);
+    if ((got = next_slot(pg, &r, &st, p)) < 0) return bad_page(err);
+  if (!got) return SEOGO_NOTFOUND;
+  sg_page_doc d;
+  if (page_doc(pg, (uint32_t)st.doc, &d)) return bad_page(err);
+  p->doc_id = d.doc_id;
+  if (doc) *doc = d;
   return SEOGO_OK;
 }
 
@@ -359,14 +355,16 @@ int sg_passage_page_decode(const void *data, size_t len, sg_passage *out, uint32
   int64_t held = -1; /* the docs up to this one hold a passage */
   for (uint32_t k = 0; k < pg.nruns; k++) {
     reader r;
-    run_state st = {-1, 0, 0, 0};
+    run_state st = {-1, 0, 0};
     if (run_bytes(&pg, k, &r)) return bad_page(err);
     for (uint32_t i = k * SG_PASSAGE_RUN; i < pg.nslots && i < (k + 1) * SG_PASSAGE_RUN; i++) {
-      if (next_slot(&pg, docs, &r, &st, &out[i])) return bad_page(err);
-      if (!out[i].doc_id) continue;
+      int got = next_slot(&pg, &r, &st, &out[i]);
+      if (got < 0) return bad_page(err);
+      if (!got) continue;
       /* passages name the docs in order, each doc at least once */
       if (st.doc != held && st.doc != held + 1) return bad_page(err);
       held = st.doc;
+      out[i].doc_id = docs[held].doc_id;
     }
     if (r.p != r.end) return bad_page(err);
   }
